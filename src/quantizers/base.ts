@@ -15,6 +15,11 @@ import { ConfigError, describe } from '../errors.js';
  */
 export class PyFloat {
   constructor(readonly value: number) {}
+
+  /** JSON has one number type: a config holding a PyFloat serialises as the plain number. */
+  toJSON(): number {
+    return this.value;
+  }
 }
 
 /** A value a QKeras argument can take once parsed: what QKeras's `GetArg` can produce. */
@@ -71,7 +76,8 @@ export abstract class Quantizer {
     this.qnoiseFactor = value;
   }
 
-  serialize(): SerializedQuantizer {
+  /** Keras's serialised form: `{class_name, config}`, or a bare name for a plain activation function. */
+  serialize(): SerializedQuantizer | string {
     return { class_name: this.className, config: this.getConfig() };
   }
 
@@ -86,7 +92,8 @@ export abstract class Quantizer {
 export interface QuantizerClass {
   readonly qkerasName: string;
   readonly params: readonly ParamSpec[];
-  new (args?: QuantizerArgs): Quantizer;
+  /** `positional` are QKeras positional arguments (from a parsed string), in `params` order. */
+  new (args?: QuantizerArgs, positional?: readonly ArgValue[]): Quantizer;
 }
 
 function snakeCase(key: string): string {
@@ -197,4 +204,12 @@ export function pyRepr(v: unknown, isFloat = false): string {
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   return describe(v);
+}
+
+/**
+ * A number for a `getConfig()` record: an integral value that was a Python float stays a PyFloat, so that
+ * the config rebuilds a quantizer with the same `str()` (`1.0`, not `1`).
+ */
+export function configNumber(v: number, isFloat: boolean): number | PyFloat {
+  return isFloat && Number.isInteger(v) ? new PyFloat(v) : v;
 }

@@ -51,9 +51,17 @@ export function roundThrough(
   });
 }
 
+/**
+ * `tf.sign` as TF computes it (-1, 0 or +1, exactly). The wasm backend's Sign kernel returns 0 for
+ * |x| below about 1.2e-7 (float32 epsilon), which would flip quantized signs of small values.
+ */
+export function sign(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.cast(tf.greater(x, 0), 'float32'), tf.cast(tf.less(x, 0), 'float32')));
+}
+
 /** QKeras `_sign_through` (tf.sign, so 0 stays 0). */
 export function signThrough(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => through(x, tf.sign(x)));
+  return tf.tidy(() => through(x, sign(x)));
 }
 
 export function ceilThrough(x: tf.Tensor): tf.Tensor {
@@ -63,3 +71,49 @@ export function ceilThrough(x: tf.Tensor): tf.Tensor {
 export function floorThrough(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => through(x, tf.floor(x)));
 }
+
+/**
+ * QKeras's qnoise blend between a float value `x` and its quantized form `xq`, float32 op for op:
+ * with `useSte`, `x + stop_gradient(qnoise * (-x + xq))` (gradient 1 w.r.t. x); without it,
+ * `(1 - qnoise) * x + stop_gradient(qnoise * xq)` (gradient 1 - qnoise).
+ */
+export function qnoiseThrough(x: tf.Tensor, xq: tf.Tensor, qnoiseFactor: number, useSte: boolean): tf.Tensor {
+  return tf.tidy(() => {
+    if (useSte) return tf.add(x, stopGradient(tf.mul(qnoiseFactor, tf.add(tf.neg(x), xq))));
+    return tf.add(tf.mul(1 - qnoiseFactor, x), stopGradient(tf.mul(qnoiseFactor, xq)));
+  });
+}
+
+/**
+ * TF declares comparisons and logical ops non-differentiable, so `tf.where(x <= bound, f(x), c)` has a
+ * gradient through the selected branch only. tfjs's Select gradient also sends a (zero) gradient into its
+ * condition, and then fails on the comparison that produced it ("gradient function not found for
+ * LessEqual"). Registering zero gradients for these kernels gives TF's behaviour; it runs once, on import,
+ * and leaves any gradient someone else registered in place.
+ */
+function registerZeroGradients(): void {
+  const binary = ['Less', 'LessEqual', 'Greater', 'GreaterEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr'];
+  for (const kernelName of binary) {
+    if (tf.getGradient(kernelName) !== undefined) continue;
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['a', 'b'],
+      gradFunc: (_dy, saved) => {
+        const [a, b] = saved as [tf.Tensor, tf.Tensor];
+        return { a: () => tf.zeros(a.shape, 'float32'), b: () => tf.zeros(b.shape, 'float32') };
+      },
+    });
+  }
+  if (tf.getGradient('LogicalNot') === undefined) {
+    tf.registerGradient({
+      kernelName: 'LogicalNot',
+      inputsToSave: ['x'],
+      gradFunc: (_dy, saved) => {
+        const [x] = saved as [tf.Tensor];
+        return { x: () => tf.zeros(x.shape, 'float32') };
+      },
+    });
+  }
+}
+
+registerZeroGradients();
