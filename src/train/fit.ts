@@ -4,6 +4,7 @@
  * accuracy, and evaluation in batches.
  */
 import * as tf from '@tensorflow/tfjs';
+import { applyWeightConstraints } from '../layers/constraints.js';
 import { withLearningPhase } from '../quantizers/phase.js';
 import { createProgress, type Progress } from './progress.js';
 
@@ -92,6 +93,8 @@ export async function fitModel(model: tf.LayersModel, train: Dataset, options: F
       const xs = tf.tensor(xBuf.subarray(0, n * sampleSize), [n, ...options.sampleShape]);
       const ys = tf.tensor(yBuf.subarray(0, n * classes), [n, classes]);
       const result = await withLearningPhase(1, () => model.trainOnBatch(xs, ys));
+      // Keras applies weight constraints (QKeras's Clip) after every optimizer step; tfjs does not.
+      applyWeightConstraints(model);
       xs.dispose();
       ys.dispose();
       const [loss, acc] = Array.isArray(result) ? result : [result, NaN];

@@ -1,0 +1,347 @@
+/**
+ * QConv1D and QConv2D: Keras's convolutions with a quantized kernel and bias and a quantizer (or Keras)
+ * activation. QConv2D also takes QKeras's `mask` (multiplied into the quantized kernel) and Keras's
+ * `groups`. `QConvBase` holds what they and QConv2DTranspose share.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors.js';
+import type { Quantizer } from '../quantizers/base.js';
+import {
+  biasAdd,
+  causalPad,
+  checkChannelsLast,
+  convOutputLength,
+  normalizePadding,
+  normalizeTuple,
+  positiveInt,
+  singleShape,
+  singleTensor,
+  trainingFlag,
+  type Kwargs,
+  type LayerShape,
+  type Padding,
+  type ShapeArg,
+} from './layer-utils.js';
+import {
+  QLayer,
+  activationConfig,
+  activationSlot,
+  quantizedWeight,
+  weightConfig,
+  type KerasObjectSpec,
+  type QLayerArgs,
+  type QuantizedWeightSpec,
+  type QuantizerSpec,
+} from './q-layer-base.js';
+import type { QuantizerSlot } from './quantizer-slot.js';
+
+/** Arguments shared by QConv1D, QConv2D and QConv2DTranspose (camelCase of QKeras's). */
+export interface QConvArgs extends QLayerArgs {
+  filters: number;
+  kernelSize: number | number[];
+  strides?: number | number[];
+  padding?: string;
+  /** Only channels-last is supported. */
+  dataFormat?: string;
+  dilationRate?: number | number[];
+  activation?: QuantizerSpec;
+  useBias?: boolean;
+  kernelInitializer?: KerasObjectSpec;
+  biasInitializer?: KerasObjectSpec;
+  kernelRegularizer?: KerasObjectSpec;
+  biasRegularizer?: KerasObjectSpec;
+  kernelConstraint?: KerasObjectSpec;
+  biasConstraint?: KerasObjectSpec;
+  kernelQuantizer?: QuantizerSpec;
+  biasQuantizer?: QuantizerSpec;
+  /** Deprecated in QKeras and ignored; kept in the config. */
+  kernelRange?: number | null;
+  biasRange?: number | null;
+}
+
+/**
+ * The common part of the quantized convolutions: arguments, weights, quantizers, config. Subclasses
+ * supply the kernel shape, the output shape and the convolution itself.
+ */
+export abstract class QConvBase extends QLayer {
+  readonly rank: number;
+  readonly filters: number;
+  readonly kernelSize: number[];
+  readonly strides: number[];
+  readonly padding: Padding;
+  readonly dataFormat = 'channelsLast' as const;
+  readonly dilationRate: number[];
+  readonly useBias: boolean;
+  readonly kernelRange: number | null;
+  readonly biasRange: number | null;
+  protected readonly kernelSpec: QuantizedWeightSpec;
+  protected readonly biasSpec: QuantizedWeightSpec;
+  protected readonly activationQ: QuantizerSlot;
+  kernel: tf.LayerVariable | null = null;
+  bias: tf.LayerVariable | null = null;
+
+  constructor(
+    rank: number,
+    args: QConvArgs,
+    defaults: { kernelInitializer: string; allowCausal: boolean },
+  ) {
+    super(args);
+    const where = `${this.getClassName()}(${this.name})`;
+    this.rank = rank;
+    this.filters = positiveInt(args.filters, where, 'filters');
+    this.kernelSize = normalizeTuple(args.kernelSize, rank, where, 'kernelSize');
+    this.strides = normalizeTuple(args.strides ?? 1, rank, where, 'strides');
+    this.padding = normalizePadding(args.padding, where, defaults.allowCausal);
+    checkChannelsLast(args.dataFormat, where);
+    this.dilationRate = normalizeTuple(args.dilationRate ?? 1, rank, where, 'dilationRate');
+    this.useBias = args.useBias ?? true;
+    this.kernelRange = args.kernelRange ?? null;
+    this.biasRange = args.biasRange ?? null;
+    this.kernelSpec = quantizedWeight(
+      where,
+      'kernel',
+      {
+        quantizer: args.kernelQuantizer,
+        initializer: args.kernelInitializer ?? defaults.kernelInitializer,
+        regularizer: args.kernelRegularizer,
+        constraint: args.kernelConstraint,
+      },
+      { weight: true },
+    );
+    this.biasSpec = quantizedWeight(
+      where,
+      'bias',
+      {
+        quantizer: args.biasQuantizer,
+        initializer: args.biasInitializer ?? 'zeros',
+        regularizer: args.biasRegularizer,
+        constraint: args.biasConstraint,
+      },
+      { weight: false, autoRange: this.useBias },
+    );
+    this.activationQ = activationSlot(where, args.activation);
+    this.inputSpec = [{ ndim: rank + 2 }];
+  }
+
+  /** The parsed kernel quantizer (after the auto-scale default), or null. */
+  get kernelQuantizer(): Quantizer | null {
+    return this.kernelSpec.slot.quantizer;
+  }
+  get biasQuantizer(): Quantizer | null {
+    return this.biasSpec.slot.quantizer;
+  }
+  /** The activation as a quantizer or Keras activation function; null means linear. */
+  get activation(): Quantizer | null {
+    return this.activationQ.quantizer;
+  }
+
+  /** QKeras order: `[kernel, bias]`. */
+  getQuantizers(): (Quantizer | null)[] {
+    return this.slotQuantizers();
+  }
+
+  protected quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
+    return [
+      ['kernel', this.kernelSpec.slot],
+      ['bias', this.biasSpec.slot],
+    ];
+  }
+
+  protected override activationSlotOrNull(): QuantizerSlot {
+    return this.activationQ;
+  }
+
+  override getQuantizationConfig(): Record<string, string> {
+    return { ...super.getQuantizationConfig(), filters: String(this.filters) };
+  }
+
+  /** The kernel's shape for an input with `inputChannels` channels. */
+  protected abstract kernelShape(inputChannels: number): number[];
+  /** The convolution of `x` with the (quantized) kernel, bias not included. */
+  protected abstract convolve(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | null): tf.Tensor;
+
+  override build(inputShape: ShapeArg): void {
+    const shape = singleShape(inputShape, this.name);
+    const channels = shape[shape.length - 1];
+    if (channels === null || channels === undefined) {
+      throw new ConfigError(this.name, 'input shape', shape, 'a defined channel (last) dimension');
+    }
+    const k = this.kernelSpec;
+    this.kernel = this.addQuantizedWeight('kernel', this.kernelShape(channels), k);
+    if (this.useBias) {
+      const b = this.biasSpec;
+      this.bias = this.addQuantizedWeight('bias', [this.filters], b);
+    }
+    this.inputSpec = [{ ndim: this.rank + 2, axes: { [-1]: channels } }];
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: ShapeArg): LayerShape {
+    const shape = singleShape(inputShape, this.name);
+    const space = shape.slice(1, -1).map((len, i) =>
+      convOutputLength(len, this.kernelSize[i]!, this.padding, this.strides[i]!, this.dilationRate[i]!),
+    );
+    return [shape[0] ?? null, ...space, this.filters];
+  }
+
+  /** The quantized kernel as the convolution uses it (subclasses may post-process it, e.g. the mask). */
+  protected quantizedKernel(training: boolean | undefined): tf.Tensor {
+    return this.kernelSpec.slot.apply(this.kernel!.read(), training);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      this.invokeCallHook(inputs, kwargs);
+      const x = singleTensor(inputs, this.name);
+      const training = trainingFlag(kwargs);
+      const kernel = this.quantizedKernel(training);
+      const bias = this.bias === null ? null : this.biasSpec.slot.apply(this.bias.read(), training);
+      const out = this.convolve(x, kernel, bias);
+      return this.activationQ.apply(out, training);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      dataFormat: this.dataFormat,
+      dilationRate: this.dilationRate,
+      activation: activationConfig(this.activationQ),
+      useBias: this.useBias,
+      ...weightConfig('kernel', this.kernelSpec),
+      ...weightConfig('bias', this.biasSpec),
+      kernelRange: this.kernelRange,
+      biasRange: this.biasRange,
+      ...super.getConfig(),
+    } as tf.serialization.ConfigDict;
+  }
+}
+
+export type QConv1DArgs = QConvArgs;
+
+/** Quantized 1-D convolution over `[batch, steps, channels]`; padding `'valid'`, `'same'` or `'causal'`. */
+export class QConv1D extends QConvBase {
+  static className = 'QConv1D';
+
+  constructor(args: QConv1DArgs) {
+    super(1, args, { kernelInitializer: 'he_normal', allowCausal: true });
+  }
+
+  protected kernelShape(inputChannels: number): number[] {
+    return [this.kernelSize[0]!, inputChannels, this.filters];
+  }
+
+  protected convolve(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
+    let input = x as tf.Tensor3D;
+    let pad: 'valid' | 'same' = this.padding === 'same' ? 'same' : 'valid';
+    if (this.padding === 'causal') {
+      input = causalPad(input, this.kernelSize[0]!, this.dilationRate[0]!) as tf.Tensor3D;
+      pad = 'valid';
+    }
+    const y = tf.conv1d(input, kernel as tf.Tensor3D, this.strides[0]!, pad, 'NWC', this.dilationRate[0]!);
+    return bias === null ? y : biasAdd(y, bias);
+  }
+}
+tf.serialization.registerClass(QConv1D);
+
+export interface QConv2DArgs extends QConvArgs {
+  /**
+   * QKeras's kernel mask: a `[kh, kw]` array (or any nesting with kh·kw numbers, e.g. the `[kh, kw, 1, 1]`
+   * list QKeras serialises) multiplied into the quantized kernel. Adds no weights.
+   */
+  mask?: unknown;
+  /** Keras's grouped convolution: input channels and filters split into `groups` independent groups. */
+  groups?: number;
+}
+
+function flatNumbers(v: unknown, out: number[]): boolean {
+  if (typeof v === 'number') {
+    out.push(v);
+    return true;
+  }
+  return Array.isArray(v) && v.every((e) => flatNumbers(e, out));
+}
+
+/** Reads QKeras's mask into `{h, w, values}` (row-major), checking its rank and size. */
+function readMask(mask: unknown, where: string): { h: number; w: number; values: number[] } | null {
+  if (mask === undefined || mask === null) return null;
+  const allowed = 'a nested numeric array of rank >= 2 whose first two dimensions hold all its values';
+  const values: number[] = [];
+  if (!Array.isArray(mask) || !Array.isArray(mask[0]) || !flatNumbers(mask, values)) {
+    throw new ConfigError(where, 'mask', mask, allowed);
+  }
+  const h = mask.length;
+  const w = (mask[0] as unknown[]).length;
+  if (h * w !== values.length) throw new ConfigError(where, 'mask', mask, allowed);
+  return { h, w, values };
+}
+
+/** Quantized 2-D convolution over `[batch, rows, cols, channels]`. */
+export class QConv2D extends QConvBase {
+  static className = 'QConv2D';
+  readonly groups: number;
+  private readonly maskData: { h: number; w: number; values: number[] } | null;
+
+  constructor(args: QConv2DArgs) {
+    super(2, args, { kernelInitializer: 'he_normal', allowCausal: false });
+    const where = `QConv2D(${this.name})`;
+    this.groups = positiveInt(args.groups ?? 1, where, 'groups');
+    if (this.filters % this.groups !== 0) {
+      throw new ConfigError(where, 'groups', this.groups, `a divisor of filters=${this.filters}`);
+    }
+    this.maskData = readMask(args.mask, where);
+  }
+
+  /** The mask as QKeras stores it, `[kh, kw, 1, 1]`, or null. */
+  get mask(): number[][][][] | null {
+    const m = this.maskData;
+    if (m === null) return null;
+    return Array.from({ length: m.h }, (_, i) => Array.from({ length: m.w }, (_, j) => [[m.values[i * m.w + j]!]]));
+  }
+
+  protected kernelShape(inputChannels: number): number[] {
+    if (inputChannels % this.groups !== 0) {
+      throw new ConfigError(this.name, 'input channels', inputChannels, `a multiple of groups=${this.groups}`);
+    }
+    return [this.kernelSize[0]!, this.kernelSize[1]!, inputChannels / this.groups, this.filters];
+  }
+
+  protected override quantizedKernel(training: boolean | undefined): tf.Tensor {
+    const k = super.quantizedKernel(training);
+    const m = this.maskData;
+    if (m === null) return k;
+    return tf.mul(k, tf.tensor4d(m.values, [m.h, m.w, 1, 1]));
+  }
+
+  protected convolve(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
+    const pad = this.padding === 'same' ? 'same' : 'valid';
+    const strides = this.strides as [number, number];
+    const dilations = this.dilationRate as [number, number];
+    if (this.groups === 1) {
+      // tfjs's Conv2D layer runs the fused op with the bias; doing the same keeps results identical.
+      return tf.fused.conv2d({
+        x: x as tf.Tensor4D,
+        filter: kernel as tf.Tensor4D,
+        strides,
+        pad,
+        dataFormat: 'NHWC',
+        dilations,
+        bias: bias ?? undefined,
+      });
+    }
+    // Grouped: group g sees input channels [g·Cin/G, (g+1)·Cin/G) and produces filters [g·F/G, (g+1)·F/G).
+    const xs = tf.split(x, this.groups, 3);
+    const ks = tf.split(kernel, this.groups, 3);
+    const ys = xs.map((xg, g) => tf.conv2d(xg as tf.Tensor4D, ks[g] as tf.Tensor4D, strides, pad, 'NHWC', dilations));
+    const y = tf.concat(ys, 3);
+    return bias === null ? y : biasAdd(y, bias);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), groups: this.groups, mask: this.mask } as tf.serialization.ConfigDict;
+  }
+}
+tf.serialization.registerClass(QConv2D);
