@@ -41,6 +41,67 @@ export class ConfigError extends QKerasError {
 /** Something QKeras supports that qkeras-ts does not (yet); says what to do instead. */
 export class UnsupportedError extends QKerasError {}
 
+/** One problem found in a Keras/QKeras model file: the layer (name and Keras class), the argument, what. */
+export interface KerasImportIssue {
+  readonly layer: string;
+  readonly className: string;
+  /** The Keras (snake_case) argument at fault, or null when the layer as a whole is the problem. */
+  readonly argument: string | null;
+  readonly detail: string;
+}
+
+/**
+ * A Keras model that cannot be imported or exported. Every problem found is listed at once, so a user sees
+ * all unsupported layers and arguments of a model in one run.
+ */
+export class KerasImportError extends QKerasError {
+  constructor(
+    readonly source: string,
+    readonly issues: readonly KerasImportIssue[],
+  ) {
+    super(
+      `${source}: ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n` +
+        issues
+          .map(
+            (i) =>
+              `  - layer ${JSON.stringify(i.layer)} (${i.className})` +
+              (i.argument === null ? '' : `, argument ${i.argument}`) +
+              `: ${i.detail}`,
+          )
+          .join('\n'),
+    );
+  }
+}
+
+/** One weight that does not fit the layer it is loaded into. */
+export interface KerasWeightIssue {
+  readonly layer: string;
+  /** The weight's name in the file (`q_dense/kernel:0`), or null when a whole layer is missing/extra. */
+  readonly weight: string | null;
+  readonly expected: string;
+  readonly found: string;
+}
+
+/** Weights in an HDF5 file that do not match the model: every mismatch is listed at once. */
+export class KerasWeightsError extends QKerasError {
+  constructor(
+    readonly file: string,
+    readonly issues: readonly KerasWeightIssue[],
+  ) {
+    super(
+      `${file}: the weights do not match the model:\n` +
+        issues
+          .map(
+            (i) =>
+              `  - layer ${JSON.stringify(i.layer)}` +
+              (i.weight === null ? '' : `, weight ${i.weight}`) +
+              `: expected ${i.expected}, found ${i.found}`,
+          )
+          .join('\n'),
+    );
+  }
+}
+
 /** Renders a received value for an error message without flooding it. */
 export function describe(value: unknown): string {
   let text: string;
