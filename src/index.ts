@@ -3,10 +3,13 @@ export * from './quantizers/index.js';
 export * from './layers/index.js';
 export * from './import/index.js';
 export { ready } from './backend/index.js';
-export { saveQmodel, loadQmodel, ModelFileError, type SaveQmodelOptions, type LoadQmodelOptions } from './utils/save-load.js';
-export { binaryToThermometer, type BinaryToThermometerOptions } from './utils/b2t.js';
-export { writeFileAtomic, writeFilesAtomic } from './utils/atomic-file.js';
+export * from './utils/index.js';
+export { type SaveQmodelOptions } from './utils/save-load.js';
+export { type BinaryToThermometerOptions } from './utils/b2t.js';
+export { extractModelOperations, printQstats } from './ops/estimate.js';
+export * from './qtools/index.js';
 export { loadMnist, prepareSplit, trainingMean, type MnistData, type MnistSplit, type PreparedSplit } from './data/mnist.js';
+export { runLabbook, LABBOOK_RUNS, LABBOOK_RECIPES, type LabbookRun, type LabbookResult, type LabbookOptions } from './train/labbook.js';
 export { fitModel, evaluateAccuracy, predictClasses, type Dataset, type EpochLog, type FitOptions } from './train/fit.js';
 export {
   ConfigError,

@@ -1,0 +1,25 @@
+/** The SVG histogram writer: numpy's binning and a self-contained document. */
+import { describe, expect, it } from 'vitest';
+import { histogram, histogramSvg } from '../../src/report/svg-histogram.js';
+
+describe('histogram', () => {
+  it('bins like numpy.histogram: equal widths over [min, max], last bin closed', () => {
+    const h = histogram([0, 1, 2, 3, 4], 4);
+    expect(h.edges).toEqual([0, 1, 2, 3, 4]);
+    expect(h.counts).toEqual([1, 1, 1, 2]);
+  });
+
+  it('a constant input spans [v - 0.5, v + 0.5]; non-finite values are left out', () => {
+    const h = histogram([2, 2, Number.NaN, Infinity], 2);
+    expect(h.edges).toEqual([1.5, 2, 2.5]);
+    expect(h.counts).toEqual([0, 2]);
+  });
+
+  it('renders one bar per non-empty bin, with an escaped title', () => {
+    const svg = histogramSvg([0, 0, 1], { bins: 2, title: 'a<b>(output)' });
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('>a&lt;b&gt;(output)</text>');
+    expect([...svg.matchAll(/<title>/g)]).toHaveLength(2);
+  });
+});
