@@ -2,7 +2,7 @@
 export * from './quantizers/index.js';
 export * from './layers/index.js';
 export * from './import/index.js';
-export { ready } from './backend/index.js';
+export { ready, backendInfo } from './backend/index.js';
 export * from './utils/index.js';
 export { type SaveQmodelOptions } from './utils/save-load.js';
 export { type BinaryToThermometerOptions } from './utils/b2t.js';

@@ -1,40 +1,114 @@
 /**
- * Backend selection. tfjs-node is used when it loads (it cannot be installed offline, so it is an optional
- * dependency); otherwise the wasm backend, with the kernels it lacks for training registered by this
- * package. `ready()` is idempotent and every entry point awaits it.
+ * Backend selection. Order of preference:
+ *   1. `QKERAS_BACKEND=cpu|wasm|tensorflow` in the environment forces one (an unknown value is an error);
+ *   2. tfjs-node ('tensorflow'), when `@tensorflow/tfjs-node` loads. It is an optional dependency: its
+ *      install downloads libtensorflow, which fails offline, so its absence is normal and costs one
+ *      failed `import()`;
+ *   3. otherwise wasm, with the training kernels it lacks registered by ./wasm-kernels.ts.
+ * On every backend it also registers the StridedSlice gradient that tfjs-core lacks.
+ * The cpu backend is never chosen automatically: it trains convolutional models hundreds of times slower.
+ * `ready()` is idempotent and every entry point awaits it; `backendInfo()` says what was chosen and why.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { ConfigError, QKerasError, assertNever } from '../errors.js';
+import { registerStridedSliceGradient } from './kernels/strided-slice-grad.js';
 
-let readyPromise: Promise<string> | null = null;
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
-async function tryNode(): Promise<boolean> {
-  if (process.env.QKERAS_BACKEND && process.env.QKERAS_BACKEND !== 'tensorflow') return false;
+export interface BackendInfo {
+  /** The tfjs backend in use. */
+  readonly name: BackendName;
+  /** True when QKERAS_BACKEND chose it. */
+  readonly forced: boolean;
+  /** One sentence on why this backend, for logs and `--debug` output. */
+  readonly reason: string;
+  /** Kernels this package registered on the backend (only for wasm). */
+  readonly registeredKernels: readonly string[];
+}
+
+const backendNames: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+const nodePackage = '@tensorflow/tfjs-node';
+
+let readyPromise: Promise<BackendName> | null = null;
+let info: BackendInfo | null = null;
+
+/** The forced backend from QKERAS_BACKEND, or null when unset/empty. */
+function forcedBackend(): BackendName | null {
+  const raw = process.env.QKERAS_BACKEND?.trim();
+  if (!raw) return null;
+  const wanted = raw.toLowerCase();
+  if ((backendNames as readonly string[]).includes(wanted)) return wanted as BackendName;
+  const allowed = `${backendNames.join(', ')} (or unset to choose automatically)`;
+  throw new ConfigError('environment', 'QKERAS_BACKEND', raw, allowed);
+}
+
+/** Loads tfjs-node; resolves with the failure's first line instead of throwing. */
+async function loadNode(): Promise<{ ok: true } | { ok: false; why: string }> {
   try {
-    // A variable specifier keeps bundlers and tsc from resolving the optional package at build time.
-    const name = '@tensorflow/tfjs-node';
-    await import(name);
-    return await tf.setBackend('tensorflow');
-  } catch {
-    return false;
+    // A variable specifier keeps tsc and bundlers from resolving the optional package at build time.
+    const specifier: string = nodePackage;
+    await import(specifier);
+    if (await tf.setBackend('tensorflow')) return { ok: true };
+    return { ok: false, why: `${nodePackage} loaded but its backend did not initialise` };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, why: message.split('\n')[0]!.slice(0, 200) };
   }
 }
 
-async function select(): Promise<string> {
-  const wanted = process.env.QKERAS_BACKEND;
-  if (wanted === 'cpu') {
-    await tf.setBackend('cpu');
-  } else if (!(await tryNode())) {
-    const { registerWasmTrainingKernels } = await import('./wasm-kernels.js');
-    registerWasmTrainingKernels();
-    if (!(await tf.setBackend('wasm'))) throw new Error('the tfjs wasm backend failed to initialise');
-  }
-  await tf.ready();
-  return tf.getBackend();
+async function useWasm(forced: boolean, reason: string): Promise<BackendInfo> {
+  const { registerWasmTrainingKernels, wasmTrainingKernelNames } = await import('./wasm-kernels.js');
+  registerWasmTrainingKernels();
+  if (!(await tf.setBackend('wasm'))) throw new QKerasError('the tfjs wasm backend failed to initialise');
+  return { name: 'wasm', forced, reason, registeredKernels: wasmTrainingKernelNames };
 }
 
-/** Resolves with the backend name once a backend is set up. Set QKERAS_BACKEND=cpu|wasm to force one. */
-export function ready(): Promise<string> {
-  readyPromise ??= select();
+async function select(): Promise<BackendInfo> {
+  const forced = forcedBackend();
+  registerStridedSliceGradient();
+  switch (forced) {
+    case 'cpu':
+      if (!(await tf.setBackend('cpu'))) throw new QKerasError('the tfjs cpu backend failed to initialise');
+      return { name: 'cpu', forced: true, reason: 'QKERAS_BACKEND=cpu', registeredKernels: [] };
+    case 'wasm':
+      return useWasm(true, 'QKERAS_BACKEND=wasm');
+    case 'tensorflow': {
+      const node = await loadNode();
+      if (!node.ok) {
+        throw new QKerasError(
+          `QKERAS_BACKEND=tensorflow but ${nodePackage} cannot be used (${node.why}); ` +
+            `install it with \`npm install ${nodePackage}\` (needs network access to download libtensorflow) ` +
+            'or unset QKERAS_BACKEND to use the wasm backend',
+        );
+      }
+      return { name: 'tensorflow', forced: true, reason: 'QKERAS_BACKEND=tensorflow', registeredKernels: [] };
+    }
+    case null: {
+      const node = await loadNode();
+      if (node.ok) return { name: 'tensorflow', forced: false, reason: `${nodePackage} loaded`, registeredKernels: [] };
+      const why = `${nodePackage} is not available (${node.why}); using wasm with qkeras-ts training kernels`;
+      return useWasm(false, why);
+    }
+    default:
+      return assertNever(forced, 'backend');
+  }
+}
+
+/**
+ * Resolves with the backend name once a backend is set up. Set QKERAS_BACKEND=cpu|wasm|tensorflow to force
+ * one; rejects with a QKerasError when the forced backend cannot be used or the value is unknown.
+ */
+export function ready(): Promise<BackendName> {
+  readyPromise ??= select().then(async (chosen) => {
+    await tf.ready();
+    info = chosen;
+    return chosen.name;
+  });
   return readyPromise;
+}
+
+/** Which backend `ready()` set up and why; null until `ready()` has resolved. */
+export function backendInfo(): BackendInfo | null {
+  return info;
 }

@@ -52,11 +52,12 @@ export function roundThrough(
 }
 
 /**
- * `tf.sign` as TF computes it (-1, 0 or +1, exactly). The wasm backend's Sign kernel returns 0 for
- * |x| below about 1.2e-7 (float32 epsilon), which would flip quantized signs of small values.
+ * `tf.sign` as TF computes it (-1, 0 or +1, exactly). The wasm backend's own Sign kernel returns 0 for
+ * |x| below about 1.2e-7; src/backend registers a correct one (kernels/sign.ts), so this is tf.sign, kept
+ * as the one name the quantizers use.
  */
 export function sign(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.sub(tf.cast(tf.greater(x, 0), 'float32'), tf.cast(tf.less(x, 0), 'float32')));
+  return tf.sign(x);
 }
 
 /** QKeras `_sign_through` (tf.sign, so 0 stays 0). */
