@@ -41,6 +41,26 @@ export {
   type QAveragePooling2DArgs,
   type QGlobalAveragePooling2DArgs,
 } from './q-pooling.js';
+export { QBatchNormalization, QBN_DEFAULT_QUANTIZERS, type QBatchNormalizationArgs } from './q-batch-normalization.js';
+export { type BatchNormArgs } from './batchnorm-utils.js';
+export { BnFolding, FOLDING_MODES, type BnFoldingArgs, type FoldingMode, type FoldFactors } from './bn-folding.js';
+export { QConv2DBatchnorm, type QConv2DBatchnormArgs } from './q-conv2d-batchnorm.js';
+export { QDepthwiseConv2DBatchnorm, type QDepthwiseConv2DBatchnormArgs } from './q-depthwise-conv2d-batchnorm.js';
+export { QDenseBatchnorm, type QDenseBatchnormArgs } from './q-dense-batchnorm.js';
+export { QAdaptiveActivation, ADAPTIVE_ACTIVATIONS, type QAdaptiveActivationArgs } from './q-adaptive-activation.js';
+export { QOctaveConv2D, getActivationSuffix, type OctavePair, type OctaveTensor, type QOctaveConv2DArgs } from './q-octave-conv2d.js';
+export {
+  QGRUCell,
+  QLSTMCell,
+  QRNNCellBase,
+  QSimpleRNNCell,
+  type QGRUCellArgs,
+  type QGatedCellArgs,
+  type QLSTMCellArgs,
+  type QRNNCellArgs,
+} from './q-recurrent-cells.js';
+export { QGRU, QLSTM, QSimpleRNN, type QGRUArgs, type QLSTMArgs, type QRNNLayerArgs, type QSimpleRNNArgs } from './q-recurrent.js';
+export { QBidirectional, type QBidirectionalArgs } from './q-bidirectional.js';
 
 import { QActivation } from './q-activation.js';
 import { QConv1D, QConv2D } from './q-conv.js';
@@ -51,6 +71,14 @@ import { QDense } from './q-dense.js';
 import { QDepthwiseConv2D } from './q-depthwise-conv2d.js';
 import { QAveragePooling2D, QGlobalAveragePooling2D } from './q-pooling.js';
 import { QSeparableConv1D, QSeparableConv2D } from './q-separable-conv.js';
+import { QAdaptiveActivation } from './q-adaptive-activation.js';
+import { QBatchNormalization } from './q-batch-normalization.js';
+import { QBidirectional } from './q-bidirectional.js';
+import { QConv2DBatchnorm } from './q-conv2d-batchnorm.js';
+import { QDenseBatchnorm } from './q-dense-batchnorm.js';
+import { QDepthwiseConv2DBatchnorm } from './q-depthwise-conv2d-batchnorm.js';
+import { QGRUCell, QLSTMCell, QSimpleRNNCell } from './q-recurrent-cells.js';
+import { QGRU, QLSTM, QSimpleRNN } from './q-recurrent.js';
 
 /** Every Q layer class implemented here, by QKeras class name. */
 export const Q_LAYER_CLASSES = {
@@ -67,4 +95,16 @@ export const Q_LAYER_CLASSES = {
   QScaleShift,
   QSeparableConv2DTranspose,
   QDepthwiseConv2DTranspose,
+  QBatchNormalization,
+  QConv2DBatchnorm,
+  QDepthwiseConv2DBatchnorm,
+  QDenseBatchnorm,
+  QAdaptiveActivation,
+  QSimpleRNN,
+  QSimpleRNNCell,
+  QLSTM,
+  QLSTMCell,
+  QGRU,
+  QGRUCell,
+  QBidirectional,
 } as const;
