@@ -99,9 +99,20 @@ async function select(): Promise<BackendInfo> {
  * Resolves with the backend name once a backend is set up. Set QKERAS_BACKEND=cpu|wasm|tensorflow to force
  * one; rejects with a QKerasError when the forced backend cannot be used or the value is unknown.
  */
+/**
+ * The cpu backend prints "install tfjs-node" on first use in Node. Here tfjs-node cannot be installed
+ * offline and the cpu backend is only used on purpose (QKERAS_BACKEND=cpu, reference comparisons), so the
+ * advice is noise: mark the backend as already used.
+ */
+function silenceCpuNodeAdvice(): void {
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
 export function ready(): Promise<BackendName> {
   readyPromise ??= select().then(async (chosen) => {
     await tf.ready();
+    silenceCpuNodeAdvice();
     info = chosen;
     return chosen.name;
   });
