@@ -20,3 +20,4 @@ export { getModelSparsity, printModelSparsity, DEFAULT_SPARSITY_ALLOW_LIST, type
 export { quantizedModelDebug, REGISTERED_LAYERS, type QuantizedModelDebugOptions } from './debug.js';
 export { saveQmodel, loadQmodel, ModelFileError, type LoadQmodelOptions } from './save-load.js';
 export { writeFileAtomic, writeFilesAtomic } from './atomic-file.js';
+export { QNoiseScheduler, scheduledQuantizers, type QNoiseSchedulerArgs, type QNoiseFrequency } from './qnoise-scheduler.js';
