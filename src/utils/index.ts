@@ -21,3 +21,4 @@ export { quantizedModelDebug, REGISTERED_LAYERS, type QuantizedModelDebugOptions
 export { saveQmodel, loadQmodel, ModelFileError, type LoadQmodelOptions } from './save-load.js';
 export { writeFileAtomic, writeFilesAtomic } from './atomic-file.js';
 export { QNoiseScheduler, scheduledQuantizers, type QNoiseSchedulerArgs, type QNoiseFrequency } from './qnoise-scheduler.js';
+export { cloneModelAndFreezeAutoPo2Scale, FreezeAutoPo2Error, type FreezeAutoPo2Options, type FreezeAutoPo2Issue, type FrozenAutoPo2Model } from './freeze-auto-po2.js';
