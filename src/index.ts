@@ -12,6 +12,77 @@ export { loadMnist, prepareSplit, trainingMean, type MnistData, type MnistSplit,
 export { runLabbook, LABBOOK_RUNS, LABBOOK_RECIPES, type LabbookRun, type LabbookResult, type LabbookOptions } from './train/labbook.js';
 export { fitModel, evaluateAccuracy, predictClasses, type Dataset, type EpochLog, type FitOptions } from './train/fit.js';
 export {
+  lowerModel,
+  lowerModelDetailed,
+  LoweringError,
+  UnsupportedLayersError,
+  InputQuantizerError,
+  type LowerOptions,
+  type LoweredModel,
+  type LoweringIssue,
+} from './lower/index.js';
+export {
+  runIR,
+  runIRReal,
+  traceIR,
+  flattenSample,
+  printIR,
+  parseIR,
+  check,
+  assertValid,
+  formatReport,
+  runPipeline,
+  PIPELINE,
+  IRError,
+  IRParseError,
+  IRGraphError,
+  IRCheckError,
+  IRRuntimeError,
+  type Graph,
+  type IRInputs,
+  type IRTensor,
+  type CheckReport,
+  type Diagnostic,
+  type AccumulatorProof,
+  type PipelineResult,
+} from './ir/index.js';
+export {
+  ENGINES,
+  findEngine,
+  engineNames,
+  loadModel,
+  LoadedModel,
+  ModelSourceError,
+  type Engine,
+  type PredictOptions,
+} from './engines/index.js';
+export {
+  emitC,
+  type EmitCOptions,
+  type EmitCResult,
+  type CApi,
+  type CTensorApi,
+  type CReport,
+  type CLayerReport,
+} from './codegen/c.js';
+export {
+  emitVerilog,
+  generateVerilog,
+  type VerilogOptions,
+  type VerilogDesign,
+  type VerilogArch,
+  type VerilogManifest,
+} from './codegen/verilog.js';
+export { synthesize, type SynthReport, type SynthCounts, type SynthFamily, type SynthOptions } from './sim/yosys.js';
+export {
+  verifyGraph as verify,
+  verifyGraph,
+  type VerifyOptions,
+  type VerifyReport,
+  type VerifyTarget,
+  type Mismatch,
+} from './sim/verify.js';
+export {
   ConfigError,
   KerasImportError,
   KerasWeightsError,

@@ -1,8 +1,13 @@
 /** Every CLI command, in the order `--help` lists them. */
 import type { Command } from 'commander';
 import { registerTrain } from './train.js';
+import { registerQstats } from './qstats.js';
+import { registerQuantize } from './quantize.js';
 import { registerPredict } from './predict.js';
+import { registerCompile } from './compile.js';
+import { registerVerify } from './verify.js';
+import { registerSynth } from './synth.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerTrain, registerPredict];
+export const commands: RegisterCommand[] = [registerTrain, registerQstats, registerQuantize, registerPredict, registerCompile, registerVerify, registerSynth];
