@@ -1,5 +1,6 @@
 /** Every CLI command, in the order `--help` lists them. */
 import type { Command } from 'commander';
+import { registerDemo } from './demo.js';
 import { registerTrain } from './train.js';
 import { registerQstats } from './qstats.js';
 import { registerQuantize } from './quantize.js';
@@ -10,4 +11,4 @@ import { registerSynth } from './synth.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerTrain, registerQstats, registerQuantize, registerPredict, registerCompile, registerVerify, registerSynth];
+export const commands: RegisterCommand[] = [registerDemo, registerTrain, registerQstats, registerQuantize, registerPredict, registerCompile, registerVerify, registerSynth];
