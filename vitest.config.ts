@@ -7,7 +7,8 @@ export default defineConfig({
     // tfjs-wasm is single threaded; two forks match the two cores of the CI machine.
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 60_000,
+    // Generous: the hardware and real-MNIST tests build and simulate designs; values are never loosened.
+    testTimeout: 180_000,
     hookTimeout: 120_000,
   },
 });
