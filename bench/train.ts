@@ -4,6 +4,12 @@
  * run so the ratios (quantized / float) are meaningful on a noisy machine. Real MNIST batches; the first
  * batches are warm-up (kernel setup, optimizer slots). Writes bench/results/train.json.
  *
+ * Every case is measured in interleaved rounds (one repetition of each in turn) so load changes on the
+ * shared machine hit all alike. Environment: BENCH_STEPS (steps per repetition, 8), BENCH_REPS (5),
+ * BENCH_MODELS (comma-separated name filters), BENCH_COMPARE_CHAIN=1 (also train the quantized models
+ * with the fused quantizer kernels off, in the same rounds), QKERAS_WASM_THREADS / QKERAS_FUSED (see
+ * src/backend/index.ts and src/quantizers/fused.ts). Also prints the full lab book time these rates imply.
+ *
  * Profile mode (`npm run bench:train -- --profile`, or BENCH_PROFILE=1) skips the throughput table and
  * prints, per model, where a training step's and an inference batch's time goes: wall time, time inside
  * backend kernels by kernel name and by (kernel, output shape), time outside kernels (engine, tape, JS),
@@ -11,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/index.js';
+import { wasmThreadsInUse } from '../src/backend/wasm-threads.js';
 import { loadMnist, prepareSplit, trainingMean } from '../src/data/mnist.js';
 import {
   compileForMnist,
@@ -21,9 +28,10 @@ import {
   MNIST_INPUT_SHAPE,
 } from '../src/models/labbook.js';
 import { applyWeightConstraints } from '../src/layers/constraints.js';
+import { setFusedKernelsEnabled } from '../src/quantizers/fused.js';
 import { setSeed, withLearningPhase } from '../src/quantizers/phase.js';
 import { modelQuantize } from '../src/utils/model-quantize.js';
-import { measure, printTable, writeResult, type Measurement } from './harness.js';
+import { printTable, writeResult, type Measurement } from './harness.js';
 import { byKernel, formatBuckets, installKernelTimer, startKernelTimer, stopKernelTimer, type KernelBucket } from './kernel-timer.js';
 
 const BATCH = 128;
@@ -126,42 +134,103 @@ if (PROFILE) {
   process.exit(0);
 }
 
-const training: Measurement[] = [];
-const inference: Measurement[] = [];
-const memory: Record<string, { before: number; after: number }> = {};
-for (const [name, make] of selected) {
+/**
+ * Measures every case round-robin — one repetition of each in turn — so that load changes on the shared
+ * machine hit all cases alike and the ratios stay meaningful; reports each case's median rate.
+ */
+async function measureInterleaved(
+  cases: Array<{ name: string; fn: () => unknown | Promise<unknown> }>,
+  repetitions: number,
+  calls: number,
+): Promise<Measurement[]> {
+  const rates = cases.map(() => [] as number[]);
+  for (const c of cases) await c.fn(); // warm-up
+  for (let r = 0; r < repetitions; r++) {
+    for (const [i, c] of cases.entries()) {
+      const t0 = performance.now();
+      for (let k = 0; k < calls; k++) await c.fn();
+      rates[i]!.push((BATCH * calls) / ((performance.now() - t0) / 1000));
+    }
+  }
+  return cases.map((c, i) => {
+    const sorted = [...rates[i]!].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    const rate = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    return { name: c.name, rate, unit: 'samples/s', repetitions };
+  });
+}
+
+const REPETITIONS = Number(process.env.BENCH_REPS ?? 5);
+// BENCH_COMPARE_CHAIN=1 adds each quantized model once more with the fused quantizer kernels switched off
+// (their op chains), measured in the same interleaved rounds: the same-run effect of the fused kernels.
+const compareChain = process.env.BENCH_COMPARE_CHAIN === '1';
+const variants = selected.flatMap(([name, make]) =>
+  compareChain && !name.startsWith('float') ? [{ name, make, fused: true }, { name: `${name} [op chains]`, make, fused: false }] : [{ name, make, fused: true }],
+);
+const built = variants.map(({ name, make, fused }) => {
   const model = make();
   compileForMnist(model, 0.001);
   let step = 0;
   const trainStep = async () => {
     const b = batches[step++ % batches.length]!;
-    await withLearningPhase(1, () => model.trainOnBatch(b.x, b.y));
+    const previous = setFusedKernelsEnabled(fused);
+    try {
+      await withLearningPhase(1, () => model.trainOnBatch(b.x, b.y));
+    } finally {
+      setFusedKernelsEnabled(previous);
+    }
     applyWeightConstraints(model);
   };
-  await trainStep(); // optimizer slots, kernel setup
-  const before = tf.memory().numTensors;
-  training.push(await measure(`train: ${name}`, trainStep, { itemsPerCall: BATCH, unit: 'samples/s', warmupCalls: 1, repetitions: 3, callsPerRepetition: STEPS }));
-  memory[name] = { before, after: tf.memory().numTensors };
+  // model.predict's default batch size is 32: each call runs 4 batches of 32 (as measured before the speed
+  // work), so the weight quantizers run 4 times per 128 samples.
   const infer = () => {
     const b = batches[step++ % batches.length]!;
-    tf.tidy(() => (model.predict(b.x) as tf.Tensor).dataSync());
+    const previous = setFusedKernelsEnabled(fused);
+    try {
+      tf.tidy(() => {
+        (model.predict(b.x) as tf.Tensor).dataSync();
+      });
+    } finally {
+      setFusedKernelsEnabled(previous);
+    }
   };
-  inference.push(await measure(`predict: ${name}`, infer, { itemsPerCall: BATCH, unit: 'samples/s', warmupCalls: 1, repetitions: 3, callsPerRepetition: STEPS }));
-  model.dispose();
+  return { name, model, trainStep, infer };
+});
+const memory: Record<string, { before: number; after: number }> = {};
+for (const m of built) await m.trainStep(); // optimizer slots, kernel setup
+const tensorsBefore = tf.memory().numTensors;
+const training = await measureInterleaved(built.map((m) => ({ name: `train: ${m.name}`, fn: m.trainStep })), REPETITIONS, STEPS);
+const tensorsAfter = tf.memory().numTensors;
+memory['all models'] = { before: tensorsBefore, after: tensorsAfter };
+const inference = await measureInterleaved(built.map((m) => ({ name: `predict: ${m.name}`, fn: m.infer })), REPETITIONS, STEPS);
+for (const m of built) m.model.dispose();
+
+/** The full lab book (float 3 epochs, QModel 10, model_quantize 10, on 60,000 images) at these rates. */
+function labbookMinutes(): number | null {
+  const rate = (needle: string) => training.find((t) => t.name.includes(needle) && !t.name.includes('[op chains]'))?.rate;
+  const [float, q, twin] = [rate('float'), rate('QModel'), rate('model_quantize')];
+  if (!float || !q || !twin) return null;
+  return (60000 * (3 / float + 10 / q + 10 / twin)) / 60;
 }
 
-console.log(`backend ${backend}, batch ${BATCH}, ${STEPS} steps x 3 repetitions (median)`);
+const threads = wasmThreadsInUse();
+console.log(`backend ${backend} (${threads} thread${threads > 1 ? 's' : ''}), batch ${BATCH}, ${STEPS} steps x ${REPETITIONS} interleaved repetitions (median)`);
 printTable('training throughput (ratio vs float)', training);
 printTable('inference throughput (ratio vs float)', inference);
 for (const [name, m] of Object.entries(memory)) {
   console.log(`tensors during training of ${name}: ${m.before} -> ${m.after}${m.after === m.before ? ' (flat)' : ' (GROWING)'}`);
 }
+const minutes = labbookMinutes();
+if (minutes !== null) console.log(`full lab book at these training rates: ${minutes.toFixed(1)} min (training only; plus ~1 min data and evaluation)`);
 writeResult('bench/results/train.json', {
   backend,
+  threads,
+  fusedQuantizerKernels: process.env.QKERAS_FUSED ?? 'on',
   batch: BATCH,
   training,
   inference,
   quantizedOverFloat: training.slice(1).map((t) => ({ name: t.name, ratio: t.rate / training[0]!.rate })),
   memory,
+  labbookTrainingMinutes: minutes,
   date: new Date().toISOString(),
 });

@@ -57,11 +57,31 @@ async function loadNode(): Promise<{ ok: true } | { ok: false; why: string }> {
   }
 }
 
+/**
+ * `QKERAS_WASM_THREADS=n` (n >= 2) selects tfjs's multi-threaded wasm build with n XNNPACK threads
+ * (./wasm-threads.ts); unset, empty or 1 keeps the single-threaded build.
+ */
+function requestedWasmThreads(): number {
+  const raw = process.env.QKERAS_WASM_THREADS?.trim();
+  if (!raw) return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 8) {
+    throw new ConfigError('environment', 'QKERAS_WASM_THREADS', raw, 'an integer from 1 to 8 (or unset for 1)');
+  }
+  return n;
+}
+
 async function useWasm(forced: boolean, reason: string): Promise<BackendInfo> {
   const { registerWasmTrainingKernels, wasmTrainingKernelNames } = await import('./wasm-kernels.js');
   registerWasmTrainingKernels();
+  const threads = requestedWasmThreads();
+  if (threads > 1) {
+    const { registerThreadedWasm } = await import('./wasm-threads.js');
+    registerThreadedWasm(threads);
+  }
   if (!(await tf.setBackend('wasm'))) throw new QKerasError('the tfjs wasm backend failed to initialise');
-  return { name: 'wasm', forced, reason, registeredKernels: wasmTrainingKernelNames };
+  const why = threads > 1 ? `${reason}; multi-threaded build with ${threads} threads (QKERAS_WASM_THREADS)` : reason;
+  return { name: 'wasm', forced, reason: why, registeredKernels: wasmTrainingKernelNames };
 }
 
 async function select(): Promise<BackendInfo> {

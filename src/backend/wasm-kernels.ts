@@ -30,6 +30,9 @@
  *   - gradient refused by tfjs-core itself (any backend): conv2d and depthwiseConv2d with dilations > 1,
  *     and batched matMul whose batch dimensions broadcast.
  *
+ * Also registered: the fused quantizer kernels (kernels/fused-*.ts, one kernel and one gradient kernel per
+ * hot quantizer configuration, bit-identical to the quantizers' op chains; see src/quantizers/fused.ts).
+ *
  * Registered here: Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter,
  * DepthwiseConv2dNativeBackpropInput, UnsortedSegmentSum (new); Conv2DBackpropInput, BatchMatMul,
  * MaxPoolGrad, Sign (replaced); Conv2D, FusedConv2D, DepthwiseConv2dNative, FusedDepthwiseConv2D (wrapped:
@@ -47,6 +50,9 @@ import { conv2dBackpropInputConfig } from './kernels/conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig } from './kernels/depthwise-backprop-filter.js';
 import { depthwiseBackpropInputConfig } from './kernels/depthwise-backprop-input.js';
 import { explicitSamePaddingConfig } from './kernels/explicit-same-padding.js';
+import { fusedQuantizerGradients, fusedQuantizerKernelConfigs } from './kernels/fused-quantizers.js';
+import { identityConfig } from './kernels/identity.js';
+import { sumColumnsConfig } from './kernels/sum-columns.js';
 import { maxPoolGradConfig } from './kernels/max-pool-grad.js';
 import { signConfig } from './kernels/sign.js';
 import { unsortedSegmentSumConfig } from './kernels/unsorted-segment-sum.js';
@@ -68,6 +74,16 @@ export const wasmTrainingKernelNames: readonly string[] = [
   tf.FusedDepthwiseConv2D,
 ];
 
+/**
+ * Kernels replaced for speed only, with bit-identical results: Identity shares its input's data instead
+ * of copying it (kernels/identity.ts); Sum over every leading axis runs as a SIMD column walk in the
+ * backend's own summation order (kernels/sum-columns.ts).
+ */
+export const wasmSpeedKernelNames: readonly string[] = [tf.Identity, tf.Sum];
+
+/** The fused quantizer kernels this module also registers for 'wasm' (see src/quantizers/fused.ts). */
+export const wasmFusedQuantizerKernelNames: readonly string[] = fusedQuantizerKernelConfigs.map((c) => c.kernelName);
+
 /** Kernels the replacements call; captured before anything is replaced. */
 const building = [
   tf.BatchMatMul,
@@ -83,6 +99,7 @@ const building = [
   tf.Reverse,
   tf.Sum,
   tf.Transpose,
+  tf.Identity,
 ];
 
 let registered = false;
@@ -114,11 +131,17 @@ export function registerWasmTrainingKernels(): void {
     explicitSamePaddingConfig(captureOriginal(tf.FusedConv2D)!, false),
     explicitSamePaddingConfig(captureOriginal(tf.DepthwiseConv2dNative)!, true),
     explicitSamePaddingConfig(captureOriginal(tf.FusedDepthwiseConv2D)!, true),
+    ...fusedQuantizerKernelConfigs,
+    identityConfig(captureOriginal(tf.Identity)!),
+    sumColumnsConfig(captureOriginal(tf.Sum)!),
   ];
   for (const config of configs) {
     // Unregister first: registerKernel over an existing kernel works but warns on every start.
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
+  }
+  for (const gradient of fusedQuantizerGradients) {
+    if (tf.getGradient(gradient.kernelName) === undefined) tf.registerGradient(gradient);
   }
   registered = true;
 }

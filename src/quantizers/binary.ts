@@ -23,6 +23,7 @@ import {
   type QuantizerArgs,
   type QuantizerClass,
 } from './base.js';
+import { FUSED_BINARY_TANH, FUSED_STOCHASTIC_BINARY, hasFusedKernel, runFusedMulti, runFusedWithScale } from './fused.js';
 import { isTraining } from './phase.js';
 import { registerQuantizer } from './registry.js';
 import {
@@ -129,6 +130,13 @@ export class Binary extends Quantizer {
   protected binaryCall(x: tf.Tensor, training: boolean): tf.Tensor {
     let xs = x;
     const stochastic = pyTruthy(this.useStochasticRounding);
+    if (!stochastic && !pyTruthy(this.use01) && this.alpha === null && hasFusedKernel(FUSED_BINARY_TANH)) {
+      // ±1 with the tanh straight-through base as one kernel (same bits, see ./fused.ts); its second
+      // output (tanh x, kept for the gradient) is released with this call's tidy scope.
+      const [value] = runFusedMulti(FUSED_BINARY_TANH, { x }, {});
+      this.setScale(1.0);
+      return value!;
+    }
     if (stochastic && training) {
       // Rescale so the 1/8 rounding grid is fine even for tiny weights (f = 2 * min(max|x|, 1) per channel).
       const m = tf.max(tf.abs(x), allButLastAxis(x.rank), true);
@@ -239,11 +247,20 @@ export class StochasticBinary extends Binary {
     return tf.tidy(() => {
       const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
       if (!isTraining(options.training)) return this.binaryCall(xf, false);
+      const u = uniformLike(xf);
+      if (isAutoAlpha(this.alpha) && xf.rank > 1 && pyTruthy(this.useRealSigmoid) && hasFusedKernel(FUSED_STOCHASTIC_BINARY)) {
+        const attrs = { po2: this.alpha === 'auto_po2', temperature: this.temperature };
+        const fused = runFusedWithScale(FUSED_STOCHASTIC_BINARY, { x: xf, u }, attrs);
+        if (fused) {
+          this.setScale(fused.scale);
+          return fused.value;
+        }
+      }
       // With an auto alpha the logits are normalised per channel by the standard deviation.
       const std = isAutoAlpha(this.alpha) ? tf.add(stdOver(xf, allButLastAxis(xf.rank)), EPSILON) : 1.0;
       const logits = tf.div(tf.mul(this.temperature, xf), std);
       const p = pyTruthy(this.useRealSigmoid) ? tf.sigmoid(logits) : internalSigmoid(logits);
-      const q = signNoZero(tf.sub(p, uniformLike(xf)));
+      const q = signNoZero(tf.sub(p, u));
       const scale =
         this.alpha === null
           ? 1.0

@@ -22,6 +22,7 @@ import {
   type QuantizerArgs,
   resolveArgs,
 } from './base.js';
+import { FUSED_PO2, hasFusedKernel, runFusedMulti } from './fused.js';
 import { isTraining } from './phase.js';
 import { checkNegativeSlope, reluWithSlope } from './quantized-relu.js';
 import { registerQuantizer } from './registry.js';
@@ -265,6 +266,18 @@ export class QuantizedPo2 extends Po2Base {
   call(x: tf.Tensor, options: CallOptions = {}): tf.Tensor {
     return tf.tidy(() => {
       const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+      if (
+        this.maxValue === null &&
+        !pyTruthy(this.quadraticApproximation) &&
+        this.log2Rounding === 'rnd' &&
+        !(pyTruthy(this.useStochasticRounding) && isTraining(options.training)) &&
+        hasFusedKernel(FUSED_PO2)
+      ) {
+        // One kernel, same bits as the chain below (see ./fused.ts).
+        const attrs = { minExp: this.minExp, maxExp: this.maxExp, qnoise: this.qnoiseFactor, useSte: this.useSte };
+        // Second output: the quantized values, kept for the gradient (released with this tidy scope).
+        return runFusedMulti(FUSED_PO2, { x: xf }, attrs)[0]!;
+      }
       const s = sign(xf);
       const signNonZero = tf.add(s, tf.sub(1, tf.abs(s))); // 0 counts as +1
       const exponent = this.exponentOf(tf.abs(xf), options.training);

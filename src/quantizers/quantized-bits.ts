@@ -27,6 +27,8 @@ import {
   type QuantizerArgs,
   type QuantizerClass,
 } from './base.js';
+import { FUSED_AUTO_PO2_BITS, FUSED_FIXED_BITS, hasFusedKernel, runFused, runFusedWithScale } from './fused.js';
+import { isTraining } from './phase.js';
 import { registerQuantizer } from './registry.js';
 import {
   alphaMultiplier,
@@ -39,6 +41,7 @@ import {
   readAlpha,
   readAxisArg,
   readFlag,
+  po2ClipBounds,
   readNumericArg,
   readOptionalInt,
   roundToPo2,
@@ -190,6 +193,23 @@ export class QuantizedBits extends Quantizer {
   private callFixed(x: tf.Tensor, alpha: number | NumberList | null, training: boolean | undefined): tf.Tensor {
     const m = pow2f(this.unsignedBits);
     const mi = pow2f(this.integer);
+    if (
+      alpha === null &&
+      this.unsignedBits > 0 &&
+      !(pyTruthy(this.useStochasticRounding) && isTraining(training)) &&
+      mi / m >= MIN_NORMAL_F32 &&
+      // The kernel's gradient assumes the chain's zero paths (multiplications by m and mi) stay finite.
+      Number.isFinite(m) &&
+      Number.isFinite(mi) &&
+      mi > 0 &&
+      hasFusedKernel(FUSED_FIXED_BITS)
+    ) {
+      // One kernel, same bits as the chain below (see ./fused.ts).
+      const lo = Math.fround(Number(this.keepNegative) * Math.fround(-m + Number(this.symmetric)));
+      this.setScale(1.0);
+      const attrs = { m, mi, lo, hi: Math.fround(m - 1), qnoise: this.qnoiseFactor, useSte: this.useSte };
+      return runFused(FUSED_FIXED_BITS, { x }, attrs);
+    }
     let xq: tf.Tensor;
     if (this.unsignedBits > 0) {
       const p = tf.div(tf.mul(x, m), mi);
@@ -215,9 +235,20 @@ export class QuantizedBits extends Quantizer {
     const m = pow2f(this.unsignedBits);
     const mi = pow2f(this.integer);
     const axis = x.rank > 1 ? getScalingAxis(this.scaleAxis, x.rank) : [0];
-    const xs = tf.div(x, mi);
     const levels = pyTruthy(this.symmetric) ? (2 ** (this.bits - 1) - 1) * 2 : 2 ** this.bits - 1;
     const half = levels / 2;
+    if (
+      alpha === 'auto_po2' &&
+      !this.freezeScale &&
+      x.rank > 1 &&
+      this.scaleAxis === null &&
+      this.elementsPerScale === null &&
+      hasFusedKernel(FUSED_AUTO_PO2_BITS)
+    ) {
+      const fused = this.callAutoPo2Fused(x, m, mi, levels, half);
+      if (fused) return fused;
+    }
+    const xs = tf.div(x, mi);
     const absX = tf.abs(xs);
     const signX = tf.sign(xs);
     // Codes by floor(|x|/s + 0.5), saturated at levels/2: QKeras's auto path does not use tf.round.
@@ -252,6 +283,23 @@ export class QuantizedBits extends Quantizer {
     if (!this.freezeScale) this.setScale(fullScale);
     const xq = tf.mul(fullScale, tf.div(tf.mul(mi, z), m));
     return qnoiseThrough(xBack, xq, this.qnoiseFactor, this.useSte);
+  }
+
+  /**
+   * The auto_po2 path as one fused kernel (same bits as the op chain below, see src/quantizers/fused.ts).
+   * The kernel's gradient shortcut holds while every intermediate is finite; the kernel returns a NaN
+   * scale when the weights are not all finite and below 2^60, and a scale outside (2^-120, 2^120) shows
+   * degenerate clip bounds: then this returns null and the op chain runs.
+   */
+  private callAutoPo2Fused(x: tf.Tensor, m: number, mi: number, levels: number, half: number): tf.Tensor | null {
+    const clip = this.minPo2Exponent !== null || this.maxPo2Exponent !== null;
+    const [clipLo, clipHi] = po2ClipBounds(this.minPo2Exponent, this.maxPo2Exponent);
+    const attrs = { m, mi, half, levels, qnoise: this.qnoiseFactor, useSte: this.useSte, clip, clipLo, clipHi };
+    const inRange = (s: number): boolean => s / m > 2 ** -120 && s / m < 2 ** 120;
+    const fused = runFusedWithScale(FUSED_AUTO_PO2_BITS, { x }, attrs, inRange);
+    if (fused === null) return null;
+    this.setScale(fused.scale);
+    return fused.value;
   }
 
   /** QKeras `_set_trainable_parameter`: a weight layer turns alpha=None into a per-channel auto_po2 scale. */

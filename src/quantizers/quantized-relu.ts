@@ -23,6 +23,8 @@ import {
   type QuantizerArgs,
   resolveArgs,
 } from './base.js';
+import { FUSED_QUANTIZED_RELU, hasFusedKernel, runFused } from './fused.js';
+import { isTraining } from './phase.js';
 import { registerQuantizer } from './registry.js';
 import { pyInt, pyTruthy, readFlag } from './scale.js';
 import { internalSigmoid } from './sigmoid.js';
@@ -110,6 +112,19 @@ export class QuantizedRelu extends Quantizer {
       // QKeras forms the top of the grid as float32 `m_i - m_f`.
       const top = Math.fround(mI - Math.fround(2 ** (this.integer - nsb)));
 
+      const stochastic = pyTruthy(this.useStochasticRounding);
+      // The common configuration as one kernel when the backend has it (same bits, see ./fused.ts).
+      if (
+        slope === 0 &&
+        this.isQuantizedClip &&
+        !pyTruthy(this.useSigmoid) &&
+        !(stochastic && isTraining(options.training)) &&
+        hasFusedKernel(FUSED_QUANTIZED_RELU)
+      ) {
+        const attrs = { m, mI, top, hi: 1 - 1 / m, qnoise: this.qnoiseFactor, useSte: this.useSte };
+        return runFused(FUSED_QUANTIZED_RELU, { x: xf }, attrs);
+      }
+
       let xu: tf.Tensor;
       if (this.isQuantizedClip) {
         xu = tf.where(tf.lessEqual(xf, top), reluWithSlope(xf, slope), tf.fill(xf.shape, top));
@@ -120,7 +135,6 @@ export class QuantizedRelu extends Quantizer {
         xu = reluWithSlope(xf, slope);
       }
 
-      const stochastic = pyTruthy(this.useStochasticRounding);
       const round = (t: tf.Tensor): tf.Tensor => roundThrough(t, stochastic, 0.5, options.training);
       const hi = 1 - 1 / m;
       let xq: tf.Tensor;

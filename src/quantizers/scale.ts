@@ -209,13 +209,17 @@ export function roundToPo2(s: tf.Tensor): tf.Tensor {
 
 /** QKeras `_clip_po2_scale` (K.clip: a missing bound is infinite, an upper bound below the lower one is raised to it). */
 export function clipPo2Scale(scale: tf.Tensor, minPo2Exponent: number | null, maxPo2Exponent: number | null): tf.Tensor {
-  let lo = minPo2Exponent === null ? -Infinity : 2 ** minPo2Exponent;
+  const [lo, hi] = po2ClipBounds(minPo2Exponent, maxPo2Exponent);
+  return tf.clipByValue(scale, lo, hi);
+}
+
+/** The float32 `[lo, hi]` bounds `clipPo2Scale` clips to (also used by the fused auto_po2 kernel). */
+export function po2ClipBounds(minPo2Exponent: number | null, maxPo2Exponent: number | null): [number, number] {
+  const lo = minPo2Exponent === null ? -Infinity : 2 ** minPo2Exponent;
   let hi = maxPo2Exponent === null ? Infinity : 2 ** maxPo2Exponent;
   if (hi < lo) hi = lo;
   // Float32 bounds, as TF converts them.
-  lo = Math.fround(lo);
-  hi = Math.fround(hi);
-  return tf.clipByValue(scale, lo, hi);
+  return [Math.fround(lo), Math.fround(hi)];
 }
 
 export interface LeastSquaresOptions {

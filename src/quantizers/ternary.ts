@@ -26,6 +26,7 @@ import {
   type QuantizerClass,
 } from './base.js';
 import { alphaBound, resolveWithFallback, signNoZero } from './binary.js';
+import { FUSED_STOCHASTIC_TERNARY, FUSED_TERNARY_AUTO, hasFusedKernel, runFusedWithScale } from './fused.js';
 import { isTraining } from './phase.js';
 import { registerQuantizer } from './registry.js';
 import {
@@ -106,6 +107,21 @@ export class Ternary extends Quantizer {
     }
     let q: tf.Tensor;
     let scale: tf.Tensor | number;
+    if (
+      isAutoAlpha(this.alpha) &&
+      x.rank > 1 &&
+      this.numberOfUnrolls >= 1 &&
+      !(pyTruthy(this.useStochasticRounding) && training) &&
+      hasFusedKernel(FUSED_TERNARY_AUTO)
+    ) {
+      // One kernel, same bits as autoScaleAndCodes + through below (see ./fused.ts).
+      const attrs = { po2: this.alpha === 'auto_po2', unrolls: this.numberOfUnrolls };
+      const fused = runFusedWithScale(FUSED_TERNARY_AUTO, { x }, attrs);
+      if (fused) {
+        this.setScale(fused.scale);
+        return fused.value;
+      }
+    }
     if (isAutoAlpha(this.alpha)) {
       [scale, q] = this.autoScaleAndCodes(x, this.alpha, training);
     } else {
@@ -218,6 +234,18 @@ export class StochasticTernary extends Ternary {
       if (!isAutoAlpha(alpha)) {
         throw new ConfigError(this.toString(), 'alpha', alpha, "'auto' or 'auto_po2' when training (stochastic_ternary)");
       }
+      // Both noise draws first (the op chain below uses them in this order), so the fused kernel and the
+      // chain see the same numbers.
+      const u0 = uniformLike(xf);
+      const u1 = uniformLike(xf);
+      if (xf.rank > 1 && pyTruthy(this.useRealSigmoid) && hasFusedKernel(FUSED_STOCHASTIC_TERNARY)) {
+        const attrs = { po2: alpha === 'auto_po2', temperature: this.temperature, unrolls: this.numberOfUnrolls };
+        const fused = runFusedWithScale(FUSED_STOCHASTIC_TERNARY, { x: xf, u0, u1 }, attrs);
+        if (fused) {
+          this.setScale(fused.scale);
+          return fused.value;
+        }
+      }
       const axes = allButLastAxis(xf.rank);
       const xStd = stdOver(xf, axes);
       let scale = initialScale(xf, alpha, axes);
@@ -231,8 +259,8 @@ export class StochasticTernary extends Ternary {
       const sigmoid = (t: tf.Tensor): tf.Tensor => (pyTruthy(this.useRealSigmoid) ? tf.sigmoid(t) : internalSigmoid(t));
       const p0 = sigmoid(tf.mul(this.temperature, tf.sub(xNorm, half)));
       const p1 = sigmoid(tf.mul(this.temperature, tf.add(xNorm, half)));
-      const q0 = signNoZero(tf.sub(p0, uniformLike(p0)));
-      const q1 = signNoZero(tf.sub(p1, uniformLike(p1)));
+      const q0 = signNoZero(tf.sub(p0, u0));
+      const q1 = signNoZero(tf.sub(p1, u1));
       const q = tf.div(tf.add(q0, q1), 2.0);
       this.setScale(scale);
       return through(xf, tf.mul(scale, q));

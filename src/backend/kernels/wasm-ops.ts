@@ -60,6 +60,11 @@ export class WasmScope {
     }
   }
 
+  /** Releases every intermediate (for kernels with several outputs, allocated outside the scope). */
+  releaseAll(): void {
+    this.release(undefined);
+  }
+
   private release(keep: Info | undefined): void {
     for (const info of this.created) {
       if (info !== keep) this.backend.disposeData(info.dataId);
@@ -151,6 +156,23 @@ export class WasmScope {
       }
     }
     return out;
+  }
+
+  /** A new float32 tensor whose contents the caller fills. */
+  empty(shape: readonly number[]): Info {
+    return this.track(this.backend.makeOutput([...shape], 'float32'));
+  }
+
+  /** A new float32 tensor holding `values`. */
+  fromValues(shape: readonly number[], values: ArrayLike<number>): Info {
+    const out = this.empty(shape);
+    this.backend.typedArrayFromHeap(out).set(values);
+    return out;
+  }
+
+  /** A float32 view of a tensor's data; take it after the last allocation (growth detaches views). */
+  view(x: Info): Float32Array {
+    return this.backend.typedArrayFromHeap(x) as Float32Array;
   }
 
   /** A new float32 tensor of zeros. */
