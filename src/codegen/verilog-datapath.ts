@@ -172,6 +172,18 @@ export function matvecLines(inst: string, plans: readonly DotPlan[], ins: readon
     });
     xExpr = `{${[...parts].reverse().join(', ')}}`;
   }
+  // Every term becomes a plain unsigned addend, whose constant-zero high bits synthesis drops (sign
+  // extension and subtraction would widen every term to the accumulator width): signed inputs enter as
+  // u = x + 2^(n-1) (the sign bit flipped), negative digits add the complement ~u = 2^n - 1 - u, and
+  // all the constants this moves go into the bias.
+  const offsetInputs = fmt.signed;
+  if (offsetInputs) {
+    const u = `${inst}_u`;
+    lines.push(`  wire [${ni * fmt.width - 1}:0] ${u} = ${xExpr} ^ {${ni}{${vlit(1n << BigInt(fmt.width - 1), fmt.width)}}};`);
+    xExpr = u;
+  }
+  const off = offsetInputs ? 1n << BigInt(fmt.width - 1) : 0n;
+  const full = (1n << BigInt(fmt.width)) - 1n;
   const idx: number[] = [];
   const shifts: number[] = [];
   const negs: number[] = [];
@@ -191,6 +203,9 @@ export function matvecLines(inst: string, plans: readonly DotPlan[], ins: readon
         idx.push(src.offset + t.index);
         shifts.push(d.shift);
         negs.push(d.neg ? 1 : 0);
+        // +(u - off) << s = (u << s) - (off << s);  -(u - off) << s = (~u << s) - (full << s) + (off << s).
+        const sh = BigInt(d.shift);
+        b += d.neg ? (off << sh) - (full << sh) : -(off << sh);
       }
     }
     start.push(idx.length);
@@ -204,7 +219,7 @@ export function matvecLines(inst: string, plans: readonly DotPlan[], ins: readon
   const ib = clog2(ni);
   const tb = clog2(T + 1);
   lines.push(
-    `  qk_const_matvec #(.NI(${ni}), .IN_W(${fmt.width}), .IN_SIGNED(${fmt.signed ? 1 : 0}), .NO(${plans.length}), .W(${W}), ` +
+    `  qk_const_matvec #(.NI(${ni}), .IN_W(${fmt.width}), .IN_SIGNED(0), .NO(${plans.length}), .W(${W}), ` +
       `.T(${T}), .IB(${ib}), .TB(${tb}), .IDX(${vpack(idx, ib)}), .SH(${vpack(shifts, 8)}), .NEG(${vpack(negs, 1)}), ` +
       `.START(${vpack(start, tb)}), .BIAS(${vpack(bias, W)})) ${inst} (.x(${xExpr}), .y(${out}));`,
   );

@@ -41,7 +41,7 @@ export interface VerilogOptions {
 
 export interface VerilogDesign {
   readonly manifest: VerilogManifest;
-  /** Every file of the design: generated modules first, then the hand-written ones; plus no manifest. */
+  /** Every Verilog file of the design: the generated modules first, then the hand-written ones. */
   readonly files: readonly GeneratedFile[];
 }
 

@@ -1,19 +1,21 @@
 // qkeras-ts hand-written RTL: a layer of dot products with constant weights, as shift-add terms.
 //
-// y_o = BIAS_o + sum over the terms t of output o of (-1)^NEG_t * (x[IDX_t] << SH_t)   (mod 2^W)
+// y_o = BIAS_o + sum over the terms t of output o of (NEG_t ? ~x[IDX_t] : x[IDX_t]) << SH_t   (mod 2^W)
 //
 // The generator expands every nonzero weight into the nonzero digits of its non-adjacent form (a
-// power-of-two, binary or ternary weight is one digit: a shifted wire, added or subtracted; a 6-bit
-// weight at most three), so multiplying by a constant is a shift-add network and zero weights produce
-// no term at all. Terms are listed output by output: output o owns terms START_o .. START_(o+1) - 1.
-// x holds NI elements of IN_W bits (two's complement when IN_SIGNED), y NO results of W bits; W holds
-// every exact result, so computing modulo 2^W is exact. Synthesis unrolls the loops into one adder tree
-// of added terms and one of subtracted terms per output.
+// power-of-two, binary or ternary weight is one digit: one shifted wire; a 6-bit weight at most three),
+// so multiplying by a constant is a shift-add network and zero weights produce no term at all. A
+// negative digit adds the complement ~x (inverted wires) instead of subtracting x: ~x = (2^IN_W - 1) - x
+// for unsigned codes (-x - 1 for signed ones), and the generator moves that constant, with every other
+// constant, into BIAS. Every term is then a plain narrow addend, so synthesis builds one adder tree per
+// output over the terms' natural widths. Terms are listed output by output: output o owns terms START_o
+// .. START_(o+1) - 1. x holds NI elements of IN_W bits; y NO results of W bits, W holding every exact
+// result, so computing modulo 2^W is exact.
 `default_nettype none
 module qk_const_matvec #(
   parameter integer NI        = 1,
   parameter integer IN_W      = 8,
-  parameter integer IN_SIGNED = 1,
+  parameter integer IN_SIGNED = 0,
   parameter integer NO        = 1,
   parameter integer W         = 16,
   parameter integer T         = 1,
@@ -34,24 +36,21 @@ module qk_const_matvec #(
   /* verilator lint_off UNUSEDSIGNAL */
   reg [EW-1:0] xw;
   /* verilator lint_on UNUSEDSIGNAL */
-  reg [W-1:0] term;
-  reg [W-1:0] ps;
-  reg [W-1:0] ns;
+  reg [IN_W-1:0] xe;
+  reg [W-1:0] sum;
   integer o;
   integer t;
   always @* begin
     for (o = 0; o < NO; o = o + 1) begin
-      ps = BIAS[o*W +: W];
-      ns = {W{1'b0}};
+      sum = BIAS[o*W +: W];
       for (t = {{(32-TB){1'b0}}, START[o*TB +: TB]}; t < {{(32-TB){1'b0}}, START[(o+1)*TB +: TB]}; t = t + 1) begin
         // Indices are written out (not kept in a variable) so that synthesis sees constant selects.
-        xw = {{(EW-IN_W){1'b0}}, x[{{(32-IB){1'b0}}, IDX[t*IB +: IB]}*IN_W +: IN_W]};
-        if (IN_SIGNED != 0 && x[{{(32-IB){1'b0}}, IDX[t*IB +: IB]}*IN_W + IN_W - 1]) xw = xw | ({EW{1'b1}} << IN_W);
-        term = xw[W-1:0] << SH[t*8 +: 8];
-        if (NEG[t]) ns = ns + term;
-        else ps = ps + term;
+        xe = x[{{(32-IB){1'b0}}, IDX[t*IB +: IB]}*IN_W +: IN_W] ^ {IN_W{NEG[t]}};
+        xw = {{(EW-IN_W){1'b0}}, xe};
+        if (IN_SIGNED != 0 && xe[IN_W-1]) xw = xw | ({EW{1'b1}} << IN_W);
+        sum = sum + (xw[W-1:0] << SH[t*8 +: 8]);
       end
-      y[o*W +: W] = ps - ns;
+      y[o*W +: W] = sum;
     end
   end
 endmodule
