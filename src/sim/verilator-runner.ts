@@ -148,7 +148,10 @@ export async function buildVerilator(design: VerilogDesign, options: BuildOption
       { cwd: tmp, timeoutMs, what },
     );
     const reused = restoreRuntime(runtimeDir, join(tmp, 'obj'));
-    await runTool(make, ['-C', 'obj', '-f', 'Vqk_top.mk', '-j', '2', ...MAKE_FLAGS], { cwd: tmp, timeoutMs, what });
+    // Verilator's makefile adds $(OPT) to every compile: an unrelated OPT in the environment must not leak in.
+    const env = { ...process.env };
+    delete env['OPT'];
+    await runTool(make, ['-C', 'obj', '-f', 'Vqk_top.mk', '-j', '2', ...MAKE_FLAGS], { cwd: tmp, timeoutMs, what, env });
     if (!reused) saveRuntime(runtimeDir, join(tmp, 'obj'), root);
     try {
       renameSync(tmp, dir);
