@@ -124,6 +124,37 @@ export function arrayBytes(a: CArray): number {
   return a.values.length * typeBytes(a.ctype);
 }
 
+/** What a layer computed by one kernel instance adds to the kernel's defines. */
+interface KernelLayerCode {
+  readonly arrays: readonly CArray[];
+  readonly stackBytes: number;
+  readonly variant: string;
+  /** Default `${ident}__fn`. */
+  readonly fn?: string;
+  /** Default the node's first input. */
+  readonly args?: readonly string[];
+}
+
+/** A layer computed by one instance of `kernel`: `QK_FN` (the function's name) is defined first. */
+function kernelLayer(ctx: LayerContext, kernel: string, defines: readonly (readonly [string, string])[], code: KernelLayerCode): LayerCode {
+  const fn = code.fn ?? `${ctx.ident}__fn`;
+  return {
+    kernels: [{ kernel, fn, defines: [['QK_FN', fn], ...defines], args: code.args ?? [ctx.inputs[0]!.id] }],
+    arrays: code.arrays,
+    stackBytes: code.stackBytes,
+    variant: code.variant,
+  };
+}
+
+/** The element types of a kernel reading X, accumulating in ACC and writing Y. */
+function ioTypes(xT: CType, accT: CType, yT: CType): [string, string][] {
+  return [
+    ['QK_X_T', xT],
+    ['QK_ACC_T', accT],
+    ['QK_Y_T', yT],
+  ];
+}
+
 /** The exact accumulator of an accumulating node: its type (recorded or tightest) and proven range on it. */
 function accumulatorOf(node: AccumulatingNode, inputs: readonly Node[]): { acc: FixedType; natural: number; range: Range } {
   const inTypes = inputs.map(intTypeOf);
@@ -249,13 +280,7 @@ function macLayer(node: MacNode, ctx: LayerContext): LayerCode {
     arrays.push(arrayOf(`${ctx.ident}__b`, bias, [channels], `${ctx.label}: bias on the accumulator grid 2^-${acc.frac}`, accT));
     common.push(['QK_BIAS', `${ctx.ident}__b`]);
   }
-  const fn = `${ctx.ident}__fn`;
-  const types: [string, string][] = [
-    ['QK_FN', fn],
-    ['QK_X_T', xT],
-    ['QK_ACC_T', accT],
-    ['QK_Y_T', yT],
-  ];
+  const types = ioTypes(xT, accT, yT);
   const ws = node.weights.shape;
   switch (node.kind) {
     case 'dense':
@@ -282,19 +307,12 @@ function macLayer(node: MacNode, ctx: LayerContext): LayerCode {
           }
         }
         arrays.unshift(arrayOf(`${ctx.ident}__w`, packed, [m, words], `${ctx.label}: packed weight signs (bit set = -1), 32 inputs per word`, 'uint32_t'));
-        return {
-          kernels: [
-            {
-              kernel: 'qk_dense_xnor.h',
-              fn,
-              defines: [...types, ...dims, ['QK_WORDS', `${words}`], ['QK_WBITS', `${ctx.ident}__w`], ...common, rq.define],
-              args: [xNode.id],
-            },
-          ],
+        const defines = [...types, ...dims, ['QK_WORDS', `${words}`], ['QK_WBITS', `${ctx.ident}__w`], ...common, rq.define] as const;
+        return kernelLayer(ctx, 'qk_dense_xnor.h', defines, {
           arrays: [...arrays, ...rq.arrays],
           stackBytes: words * 4,
           variant: 'xnor-popcount',
-        };
+        });
       }
       if (bigCodes.every((c) => c === 0n || isSign(c))) {
         const pos: bigint[] = [];
@@ -318,46 +336,24 @@ function macLayer(node: MacNode, ctx: LayerContext): LayerCode {
           arrayOf(`${ctx.ident}__pa`, posAt, [m + 1], `${ctx.label}: start of each unit's +1 indices`),
           arrayOf(`${ctx.ident}__na`, negAt, [m + 1], `${ctx.label}: start of each unit's -1 indices`),
         );
-        return {
-          kernels: [
-            {
-              kernel: 'qk_dense_addsub.h',
-              fn,
-              defines: [
-                ...types,
-                ...dims,
-                ['QK_POS', `${ctx.ident}__pos`],
-                ['QK_NEG', `${ctx.ident}__neg`],
-                ['QK_POS_AT', `${ctx.ident}__pa`],
-                ['QK_NEG_AT', `${ctx.ident}__na`],
-                ...common,
-                rq.define,
-              ],
-              args: [xNode.id],
-            },
-          ],
-          arrays: [...arrays, ...rq.arrays],
-          stackBytes: 0,
-          variant: 'add-sub',
-        };
+        const defines: (readonly [string, string])[] = [
+          ...types,
+          ...dims,
+          ['QK_POS', `${ctx.ident}__pos`],
+          ['QK_NEG', `${ctx.ident}__neg`],
+          ['QK_POS_AT', `${ctx.ident}__pa`],
+          ['QK_NEG_AT', `${ctx.ident}__na`],
+          ...common,
+          rq.define,
+        ];
+        return kernelLayer(ctx, 'qk_dense_addsub.h', defines, { arrays: [...arrays, ...rq.arrays], stackBytes: 0, variant: 'add-sub' });
       }
       const transposed: bigint[] = [];
       for (let j = 0; j < m; j += 1) transposed.push(...unitCodes(j));
       const w = arrayOf(`${ctx.ident}__w`, transposed, [m, n], `${ctx.label}: weight codes, one row per unit`);
       arrays.unshift(w);
-      return {
-        kernels: [
-          {
-            kernel: 'qk_dense.h',
-            fn,
-            defines: [...types, ['QK_W_T', w.ctype], ...dims, ['QK_WEIGHTS', w.name], ...common, rq.define],
-            args: [xNode.id],
-          },
-        ],
-        arrays: [...arrays, ...rq.arrays],
-        stackBytes: 0,
-        variant: 'multiply',
-      };
+      const defines = [...types, ['QK_W_T', w.ctype], ...dims, ['QK_WEIGHTS', w.name], ...common, rq.define] as const;
+      return kernelLayer(ctx, 'qk_dense.h', defines, { arrays: [...arrays, ...rq.arrays], stackBytes: 0, variant: 'multiply' });
     }
     case 'conv1d':
     case 'conv2d': {
@@ -376,29 +372,18 @@ function macLayer(node: MacNode, ctx: LayerContext): LayerCode {
       }
       const w = arrayOf(`${ctx.ident}__w`, padded, [rowsW, fp], `${ctx.label}: weight codes [kh*kw*C][F${fp === f ? '' : ` padded to ${fp}`}]`);
       arrays.unshift(w);
-      return {
-        kernels: [
-          {
-            kernel: 'qk_conv2d.h',
-            fn,
-            defines: [
-              ...types,
-              ['QK_W_T', w.ctype],
-              ...geometryDefines(gh, gw, true),
-              ['QK_C', `${c}`],
-              ['QK_F', `${f}`],
-              ['QK_FP', `${fp}`],
-              ['QK_WEIGHTS', w.name],
-              ...common,
-              rq.define,
-            ],
-            args: [xNode.id],
-          },
-        ],
-        arrays: [...arrays, ...rq.arrays],
-        stackBytes: fp * typeBytes(accT),
-        variant: 'multiply',
-      };
+      const defines: (readonly [string, string])[] = [
+        ...types,
+        ['QK_W_T', w.ctype],
+        ...geometryDefines(gh, gw, true),
+        ['QK_C', `${c}`],
+        ['QK_F', `${f}`],
+        ['QK_FP', `${fp}`],
+        ['QK_WEIGHTS', w.name],
+        ...common,
+        rq.define,
+      ];
+      return kernelLayer(ctx, 'qk_conv2d.h', defines, { arrays: [...arrays, ...rq.arrays], stackBytes: fp * typeBytes(accT), variant: 'multiply' });
     }
     case 'depthwise': {
       const [gh, gw] = geometry2d(node, inShape, node.kernel, node.strides, node.dilation, node.padding);
@@ -406,19 +391,9 @@ function macLayer(node: MacNode, ctx: LayerContext): LayerCode {
       const dm = ws[3]!;
       const w = arrayOf(`${ctx.ident}__w`, bigCodes, [gh.kernel * gw.kernel, c * dm], `${ctx.label}: weight codes [kh*kw][C*dm]`);
       arrays.unshift(w);
-      return {
-        kernels: [
-          {
-            kernel: 'qk_depthwise.h',
-            fn,
-            defines: [...types, ['QK_W_T', w.ctype], ...geometryDefines(gh, gw, true), ['QK_C', `${c}`], ['QK_DM', `${dm}`], ['QK_WEIGHTS', w.name], ...common, rq.define],
-            args: [xNode.id],
-          },
-        ],
-        arrays: [...arrays, ...rq.arrays],
-        stackBytes: c * dm * typeBytes(accT),
-        variant: 'multiply',
-      };
+      const geometry = geometryDefines(gh, gw, true);
+      const defines = [...types, ['QK_W_T', w.ctype], ...geometry, ['QK_C', `${c}`], ['QK_DM', `${dm}`], ['QK_WEIGHTS', w.name], ...common, rq.define] as const;
+      return kernelLayer(ctx, 'qk_depthwise.h', defines, { arrays: [...arrays, ...rq.arrays], stackBytes: c * dm * typeBytes(accT), variant: 'multiply' });
     }
     default:
       return assertNever(node, 'MAC node');
@@ -443,25 +418,8 @@ function maxPoolLayer(node: MaxPoolNode, ctx: LayerContext): LayerCode {
   const [gh, gw] = poolGeometry(node, xNode.shape);
   const t = ctx.ctypeOf(node);
   const c = xNode.shape[xNode.shape.length - 1]!;
-  return {
-    kernels: [
-      {
-        kernel: 'qk_maxpool.h',
-        fn: `${ctx.ident}__fn`,
-        defines: [
-          ['QK_FN', `${ctx.ident}__fn`],
-          ['QK_T', t],
-          ['QK_T_MIN', `((${t})${cElement(C_TYPES[t].min, t)})`],
-          ...geometryDefines(gh, gw, false),
-          ['QK_C', `${c}`],
-        ],
-        args: [xNode.id],
-      },
-    ],
-    arrays: [],
-    stackBytes: 0,
-    variant: 'compare',
-  };
+  const defines = [['QK_T', t], ['QK_T_MIN', `((${t})${cElement(C_TYPES[t].min, t)})`], ...geometryDefines(gh, gw, false), ['QK_C', `${c}`]] as const;
+  return kernelLayer(ctx, 'qk_maxpool.h', defines, { arrays: [], stackBytes: 0, variant: 'compare' });
 }
 
 function avgPoolLayer(node: AvgPoolNode, ctx: LayerContext): LayerCode {
@@ -487,28 +445,8 @@ function avgPoolLayer(node: AvgPoolNode, ctx: LayerContext): LayerCode {
   const rq = requantDefines(ctx, node.requant === null ? null : node.requant.rule, acc.frac, range, yT);
   const f = arrayOf(`${ctx.ident}__f`, factors, [area + 1], `${ctx.label}: factor per valid-cell count (accumulator grid 2^-${acc.frac})`, accT);
   const c = xNode.shape[xNode.shape.length - 1]!;
-  return {
-    kernels: [
-      {
-        kernel: 'qk_avgpool.h',
-        fn: `${ctx.ident}__fn`,
-        defines: [
-          ['QK_FN', `${ctx.ident}__fn`],
-          ['QK_X_T', ctx.ctypeOf(xNode)],
-          ['QK_ACC_T', accT],
-          ['QK_Y_T', yT],
-          ...geometryDefines(gh, gw, false),
-          ['QK_C', `${c}`],
-          ['QK_FACTORS', f.name],
-          rq.define,
-        ],
-        args: [xNode.id],
-      },
-    ],
-    arrays: [f, ...rq.arrays],
-    stackBytes: c * typeBytes(accT),
-    variant: 'sum',
-  };
+  const defines = [...ioTypes(ctx.ctypeOf(xNode), accT, yT), ...geometryDefines(gh, gw, false), ['QK_C', `${c}`], ['QK_FACTORS', f.name], rq.define] as const;
+  return kernelLayer(ctx, 'qk_avgpool.h', defines, { arrays: [f, ...rq.arrays], stackBytes: c * typeBytes(accT), variant: 'sum' });
 }
 
 function globalAvgPoolLayer(node: GlobalAvgPoolNode, ctx: LayerContext): LayerCode {
@@ -524,28 +462,8 @@ function globalAvgPoolLayer(node: GlobalAvgPoolNode, ctx: LayerContext): LayerCo
   const accT = accTypeForBound(bound, `%${node.id} accumulator`);
   const yT = ctx.ctypeOf(node);
   const rq = requantDefines(ctx, node.requant === null ? null : node.requant.rule, acc.frac, range, yT);
-  return {
-    kernels: [
-      {
-        kernel: 'qk_gap.h',
-        fn: `${ctx.ident}__fn`,
-        defines: [
-          ['QK_FN', `${ctx.ident}__fn`],
-          ['QK_X_T', ctx.ctypeOf(xNode)],
-          ['QK_ACC_T', accT],
-          ['QK_Y_T', yT],
-          ['QK_CELLS', `${cells}`],
-          ['QK_C', `${c}`],
-          ['QK_K', cConst(k, accT)],
-          rq.define,
-        ],
-        args: [xNode.id],
-      },
-    ],
-    arrays: rq.arrays,
-    stackBytes: c * typeBytes(accT),
-    variant: 'sum',
-  };
+  const defines = [...ioTypes(ctx.ctypeOf(xNode), accT, yT), ['QK_CELLS', `${cells}`], ['QK_C', `${c}`], ['QK_K', cConst(k, accT)], rq.define] as const;
+  return kernelLayer(ctx, 'qk_gap.h', defines, { arrays: rq.arrays, stackBytes: c * typeBytes(accT), variant: 'sum' });
 }
 
 // ---- element-wise and structural ------------------------------------------------------------------------
@@ -565,29 +483,15 @@ function batchNormLayer(node: BatchNormNode, ctx: LayerContext): LayerCode {
   const c = scale.length;
   const s = arrayOf(`${ctx.ident}__s`, scale, [c], `${ctx.label}: scale on the accumulator grid 2^-${acc.frac} per input unit`, accT);
   const o = arrayOf(`${ctx.ident}__o`, offset, [c], `${ctx.label}: offset on the accumulator grid 2^-${acc.frac}`, accT);
-  return {
-    kernels: [
-      {
-        kernel: 'qk_affine.h',
-        fn: `${ctx.ident}__fn`,
-        defines: [
-          ['QK_FN', `${ctx.ident}__fn`],
-          ['QK_X_T', ctx.ctypeOf(xNode)],
-          ['QK_ACC_T', accT],
-          ['QK_Y_T', yT],
-          ['QK_POS', `${numel(xNode.shape) / c}`],
-          ['QK_C', `${c}`],
-          ['QK_SCALE', s.name],
-          ['QK_OFFSET', o.name],
-          rq.define,
-        ],
-        args: [xNode.id],
-      },
-    ],
-    arrays: [s, o, ...rq.arrays],
-    stackBytes: 0,
-    variant: 'multiply',
-  };
+  const defines: (readonly [string, string])[] = [
+    ...ioTypes(ctx.ctypeOf(xNode), accT, yT),
+    ['QK_POS', `${numel(xNode.shape) / c}`],
+    ['QK_C', `${c}`],
+    ['QK_SCALE', s.name],
+    ['QK_OFFSET', o.name],
+    rq.define,
+  ];
+  return kernelLayer(ctx, 'qk_affine.h', defines, { arrays: [s, o, ...rq.arrays], stackBytes: 0, variant: 'multiply' });
 }
 
 const MAX_ADD_INPUTS = 8;
@@ -606,7 +510,6 @@ function addLayer(node: AddNode, ctx: LayerContext): LayerCode {
   const yT = ctx.ctypeOf(node);
   const rq = requantDefines(ctx, node.requant === null ? null : node.requant.rule, acc.frac, range, yT);
   const defines: (readonly [string, string])[] = [
-    ['QK_FN', `${ctx.ident}__fn`],
     ['QK_ACC_T', accT],
     ['QK_Y_T', yT],
     ['QK_SIZE', `${numel(node.shape)}`],
@@ -616,12 +519,7 @@ function addLayer(node: AddNode, ctx: LayerContext): LayerCode {
     defines.push([`QK_X${j}_T`, ctx.ctypeOf(x)], [`QK_K${j}`, cConst(ks[j]!, accT)]);
   });
   defines.push(rq.define);
-  return {
-    kernels: [{ kernel: 'qk_add.h', fn: `${ctx.ident}__fn`, defines, args: ctx.inputs.map((x) => x.id) }],
-    arrays: rq.arrays,
-    stackBytes: 0,
-    variant: 'sum',
-  };
+  return kernelLayer(ctx, 'qk_add.h', defines, { arrays: rq.arrays, stackBytes: 0, variant: 'sum', args: ctx.inputs.map((x) => x.id) });
 }
 
 function concatLayer(node: ConcatNode, ctx: LayerContext): LayerCode {
@@ -666,26 +564,13 @@ export function mapLayer(ctx: LayerContext, x: Node, yT: CType, rule: Rule | nul
   const r = codeRange(inType);
   const accT = accTypeForBound(rangeMaxAbs(r), `%${x.id} values`);
   const rq = requantDefines(ctx, rule, gridFrac(inType), r, yT);
-  return {
-    kernels: [
-      {
-        kernel: 'qk_map.h',
-        fn,
-        defines: [
-          ['QK_FN', fn],
-          ['QK_X_T', ctx.ctypeOf(x)],
-          ['QK_ACC_T', accT],
-          ['QK_Y_T', yT],
-          ['QK_SIZE', `${size}`],
-          rq.define,
-        ],
-        args: [x.id],
-      },
-    ],
+  return kernelLayer(ctx, 'qk_map.h', [...ioTypes(ctx.ctypeOf(x), accT, yT), ['QK_SIZE', `${size}`], rq.define], {
     arrays: rq.arrays,
     stackBytes: 0,
     variant: rule === null ? 'copy' : rule.kind === 'table' || rule.kind === 'thresholds' ? 'lookup' : 'requantize',
-  };
+    fn,
+    args: [x.id],
+  });
 }
 
 function requantizeLayer(node: RequantizeNode, ctx: LayerContext): LayerCode {
@@ -695,25 +580,8 @@ function requantizeLayer(node: RequantizeNode, ctx: LayerContext): LayerCode {
 function argmaxLayer(node: ArgmaxNode, ctx: LayerContext): LayerCode {
   const xNode = ctx.inputs[0]!;
   const n = xNode.shape[xNode.shape.length - 1]!;
-  return {
-    kernels: [
-      {
-        kernel: 'qk_argmax.h',
-        fn: `${ctx.ident}__fn`,
-        defines: [
-          ['QK_FN', `${ctx.ident}__fn`],
-          ['QK_X_T', ctx.ctypeOf(xNode)],
-          ['QK_Y_T', ctx.ctypeOf(node)],
-          ['QK_ROWS', `${numel(xNode.shape) / n}`],
-          ['QK_N', `${n}`],
-        ],
-        args: [xNode.id],
-      },
-    ],
-    arrays: [],
-    stackBytes: 0,
-    variant: 'compare',
-  };
+  const defines = [['QK_X_T', ctx.ctypeOf(xNode)], ['QK_Y_T', ctx.ctypeOf(node)], ['QK_ROWS', `${numel(xNode.shape) / n}`], ['QK_N', `${n}`]] as const;
+  return kernelLayer(ctx, 'qk_argmax.h', defines, { arrays: [], stackBytes: 0, variant: 'compare' });
 }
 
 /** The kernels computing `node` (none for the input, which the caller passes, and reshape, an alias). */

@@ -16,7 +16,7 @@
  * equals a canonical `t`. Long number lists wrap, 16 per line; the parser ignores line breaks.
  */
 import type { Graph } from './graph.js';
-import type { Dyadic, IntVector, Node, QuantMode, Requant, Rule, TensorType, Weights } from './nodes.js';
+import type { Dyadic, IntVector, MacNode, Node, QuantMode, Requant, Rule, TensorType, Weights } from './nodes.js';
 import { formatType } from './type-text.js';
 import { assertNever } from '../errors.js';
 
@@ -130,6 +130,19 @@ function dyadicDoc(d: Dyadic | null): Doc {
   return d === null ? null : rec(['code', d.code], ['exp', d.exp]);
 }
 
+/** `acc` and `requant`, the last fields of every accumulating node. */
+function accFields(node: { acc: TensorType | null; requant: Requant | null }): (readonly [string, Doc])[] {
+  return [
+    ['acc', ty(node.acc)],
+    ['requant', requantDoc(node.requant)],
+  ];
+}
+
+/** The weights, bias, accumulator, requantization and pruning flag every multiply-accumulate node ends with. */
+function macFields(node: MacNode): (readonly [string, Doc])[] {
+  return [['weights', weightsDoc(node.weights)], ['bias', vectorDoc(node.bias)], ...accFields(node), ['pruned', node.pruned]];
+}
+
 /** The kind-specific fields of a node, in canonical order. */
 function fieldsOf(node: Node): (readonly [string, Doc])[] {
   switch (node.kind) {
@@ -137,25 +150,9 @@ function fieldsOf(node: Node): (readonly [string, Doc])[] {
       return [['quant', requantDoc(node.quant)]];
     case 'dense':
     case 'pointwise':
-      return [
-        ['weights', weightsDoc(node.weights)],
-        ['bias', vectorDoc(node.bias)],
-        ['acc', ty(node.acc)],
-        ['requant', requantDoc(node.requant)],
-        ['pruned', node.pruned],
-      ];
+      return macFields(node);
     case 'conv1d':
-      return [
-        ['kernel', node.kernel],
-        ['stride', node.stride],
-        ['dilation', node.dilation],
-        ['padding', id(node.padding)],
-        ['weights', weightsDoc(node.weights)],
-        ['bias', vectorDoc(node.bias)],
-        ['acc', ty(node.acc)],
-        ['requant', requantDoc(node.requant)],
-        ['pruned', node.pruned],
-      ];
+      return [['kernel', node.kernel], ['stride', node.stride], ['dilation', node.dilation], ['padding', id(node.padding)], ...macFields(node)];
     case 'conv2d':
     case 'depthwise':
       return [
@@ -163,11 +160,7 @@ function fieldsOf(node: Node): (readonly [string, Doc])[] {
         ['strides', [...node.strides]],
         ['dilation', [...node.dilation]],
         ['padding', id(node.padding)],
-        ['weights', weightsDoc(node.weights)],
-        ['bias', vectorDoc(node.bias)],
-        ['acc', ty(node.acc)],
-        ['requant', requantDoc(node.requant)],
-        ['pruned', node.pruned],
+        ...macFields(node),
       ];
     case 'maxpool':
       return [
@@ -182,28 +175,14 @@ function fieldsOf(node: Node): (readonly [string, Doc])[] {
         ['padding', id(node.padding)],
         ['preScale', node.preScale],
         ['mult', dyadicDoc(node.mult)],
-        ['acc', ty(node.acc)],
-        ['requant', requantDoc(node.requant)],
+        ...accFields(node),
       ];
     case 'globalavgpool':
-      return [
-        ['divisor', node.divisor],
-        ['mult', dyadicDoc(node.mult)],
-        ['acc', ty(node.acc)],
-        ['requant', requantDoc(node.requant)],
-      ];
+      return [['divisor', node.divisor], ['mult', dyadicDoc(node.mult)], ...accFields(node)];
     case 'batchnorm':
-      return [
-        ['scale', vectorDoc(node.scale)],
-        ['offset', vectorDoc(node.offset)],
-        ['acc', ty(node.acc)],
-        ['requant', requantDoc(node.requant)],
-      ];
+      return [['scale', vectorDoc(node.scale)], ['offset', vectorDoc(node.offset)], ...accFields(node)];
     case 'add':
-      return [
-        ['acc', ty(node.acc)],
-        ['requant', requantDoc(node.requant)],
-      ];
+      return accFields(node);
     case 'concat':
       return [['axis', node.axis]];
     case 'requantize':

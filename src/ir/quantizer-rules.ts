@@ -103,6 +103,32 @@ function alphaExp(q: QuantizerConfig, text: string, alpha: number | null): numbe
   return e;
 }
 
+/** Output widths the golden integer model computes exactly (codes below 2^53); C and Verilog are checked against it. */
+const MAX_RULE_BITS = 53;
+/** Integer bits beyond a double's exponent range put the quantizer's grid or range outside every number. */
+const MAX_RULE_INTEGER = 1023;
+
+/** The quantizer's `bits`, refused with a clear message beyond what the fixed-point back-ends carry. */
+function cfgBits(q: QuantizerConfig, text: string): number {
+  const bits = cfgNum(q, 'bits', 8);
+  if (!Number.isInteger(bits) || bits < 1 || bits > MAX_RULE_BITS) {
+    throw new UnsupportedError(
+      `${where(q, text)}: bits=${bits} has no fixed-point form here; expected an integer from 1 to ${MAX_RULE_BITS} ` +
+        '(the golden integer model computes exactly below 2^53, and the C and Verilog back-ends are verified against it)',
+    );
+  }
+  return bits;
+}
+
+/** The quantizer's `integer` bits, refused when its grid or range would leave the numbers a double holds. */
+function cfgInteger(q: QuantizerConfig, text: string): number {
+  const integer = cfgNum(q, 'integer', 0);
+  if (!Number.isInteger(integer) || Math.abs(integer) > MAX_RULE_INTEGER) {
+    throw new UnsupportedError(`${where(q, text)}: integer=${integer} has no fixed-point form here; expected an integer from -${MAX_RULE_INTEGER} to ${MAX_RULE_INTEGER}`);
+  }
+  return integer;
+}
+
 function checkQnoise(q: QuantizerConfig, text: string): void {
   const qn = cfgNum(q, 'qnoise_factor', 1);
   if (qn !== 1) {
@@ -138,8 +164,8 @@ export function planRequant(q: QuantizerConfig | string | null, options: RuleOpt
   switch (q.className) {
     case 'quantized_bits': {
       checkQnoise(q, text);
-      const bits = cfgNum(q, 'bits', 8);
-      const integer = cfgNum(q, 'integer', 0);
+      const bits = cfgBits(q, text);
+      const integer = cfgInteger(q, text);
       const symmetric = cfgNum(q, 'symmetric', 0) !== 0;
       const keepNegative = cfgNum(q, 'keep_negative', 1) !== 0;
       const alpha = cfgAlpha(q);
@@ -171,8 +197,8 @@ export function planRequant(q: QuantizerConfig | string | null, options: RuleOpt
     }
     case 'quantized_relu': {
       checkQnoise(q, text);
-      const bits = cfgNum(q, 'bits', 8);
-      const integer = cfgNum(q, 'integer', 0);
+      const bits = cfgBits(q, text);
+      const integer = cfgInteger(q, text);
       const slope = cfgNum(q, 'negative_slope', 0);
       const useSigmoid = cfgNum(q, 'use_sigmoid', 0) !== 0;
       const nsb = bits - (slope !== 0 ? 1 : 0);
@@ -225,7 +251,7 @@ export function planRequant(q: QuantizerConfig | string | null, options: RuleOpt
     case 'quantized_po2':
     case 'quantized_relu_po2': {
       checkQnoise(q, text);
-      const bits = cfgNum(q, 'bits', 8);
+      const bits = cfgBits(q, text);
       const maxValue = cfgOptNum(q, 'max_value');
       const needSign = maxValue !== null && maxValue <= 1 ? 0 : 1;
       const signed = q.className === 'quantized_po2';
@@ -238,7 +264,7 @@ export function planRequant(q: QuantizerConfig | string | null, options: RuleOpt
       return { kind: 'evaluate', quantizer: text, out, residual: useSte ? 'x' : 'none', monotone: true, reference: null };
     }
     case 'quantized_tanh': {
-      const bits = cfgNum(q, 'bits', 8);
+      const bits = cfgBits(q, text);
       const symmetric = cfgNum(q, 'symmetric', 0) !== 0;
       const realTanh = cfgNum(q, 'use_real_tanh', 0) !== 0;
       const m = pow2(bits - 1);
@@ -253,7 +279,7 @@ export function planRequant(q: QuantizerConfig | string | null, options: RuleOpt
       return { kind: 'evaluate', quantizer: text, out: fixedType(true, bits, bits - 1), residual: 'none', monotone: true, reference };
     }
     case 'quantized_sigmoid': {
-      const bits = cfgNum(q, 'bits', 8);
+      const bits = cfgBits(q, text);
       const symmetric = cfgNum(q, 'symmetric', 0) !== 0;
       const realSigmoid = cfgNum(q, 'use_real_sigmoid', 0) !== 0;
       const m = pow2(bits);
@@ -265,8 +291,8 @@ export function planRequant(q: QuantizerConfig | string | null, options: RuleOpt
       return { kind: 'evaluate', quantizer: text, out: fixedType(false, bits, bits), residual: 'none', monotone: true, reference };
     }
     case 'quantized_hswish': {
-      const bits = cfgNum(q, 'bits', 8);
-      const integer = cfgNum(q, 'integer', 0);
+      const bits = cfgBits(q, text);
+      const integer = cfgInteger(q, text);
       return { kind: 'evaluate', quantizer: text, out: fixedType(true, bits, bits - 1 - integer), residual: residualX, monotone: false, reference: null };
     }
     default:
@@ -356,31 +382,36 @@ export function buildRuleFromFunction(
         if (values[i] !== values[i - 1]) breaks.push({ at: codes[i]!, value: values[i]! });
       }
     } else {
+      // Bisection for the change points, one level at a time so that each level is one batched call
+      // of the quantizer (a call per probe made a 12-bit tanh take seconds and a 16-bit one minutes).
       const cache = new Map<number, number>();
-      const at = (c: number): number => {
-        let v = cache.get(c);
-        if (v === undefined) {
-          v = evalCodes([c])[0]!;
-          cache.set(c, v);
-        }
-        return v;
+      const evaluate = (codes: readonly number[]): void => {
+        const todo = [...new Set(codes)].filter((c) => !cache.has(c));
+        if (todo.length > 0) evalCodes(todo).forEach((v, i) => cache.set(todo[i]!, v));
       };
-      first = at(lo);
-      // Finds every change point in [a, b] given the values at both ends (monotone: equal ends, no change).
-      const search = (a: number, b: number): void => {
-        const va = at(a);
-        const vb = at(b);
-        if (va === vb) return;
-        if (vb < va) throw new UnsupportedError(`${plan.quantizer}: not monotone between input codes ${a} and ${b}`);
-        if (b === a + 1) {
-          breaks.push({ at: b, value: vb });
-          return;
+      evaluate([lo, hi]);
+      first = cache.get(lo)!;
+      let intervals: Array<[number, number]> = [[lo, hi]];
+      const middle = ([a, b]: [number, number]): number => Math.floor((a + b) / 2);
+      while (intervals.length > 0) {
+        const split: Array<[number, number]> = [];
+        for (const [a, b] of intervals) {
+          const va = cache.get(a)!;
+          const vb = cache.get(b)!;
+          if (va === vb) continue;
+          if (vb < va) throw new UnsupportedError(`${plan.quantizer}: not monotone between input codes ${a} and ${b}`);
+          if (b === a + 1) {
+            breaks.push({ at: b, value: vb });
+            if (breaks.length > SCAN_LIMIT) {
+              throw new UnsupportedError(`${plan.quantizer}: more than ${SCAN_LIMIT} output steps; use fewer bits for this activation`);
+            }
+            continue;
+          }
+          split.push([a, b]);
         }
-        const mid = Math.floor((a + b) / 2);
-        search(a, mid);
-        search(mid, b);
-      };
-      search(lo, hi);
+        evaluate(split.map(middle));
+        intervals = split.flatMap((ab): Array<[number, number]> => [[ab[0], middle(ab)], [middle(ab), ab[1]]]);
+      }
       breaks.sort((x, y) => x.at - y.at);
     }
     return {

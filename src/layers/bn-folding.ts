@@ -33,7 +33,9 @@ import {
   type BatchNormArgs,
 } from './batchnorm-utils.js';
 import { getInitializer, serializeKerasObject, type TfInitializer } from './keras-objects.js';
-import { quantizedWeight, weightConfig, type QuantizedWeightSpec } from './q-layer-base.js';
+import { biasAdd } from './layer-utils.js';
+import { quantizedWeight, weightConfig, type QuantizedWeightSpec, type WeightMaker } from './q-layer-base.js';
+import type { QuantizerSlot } from './quantizer-slot.js';
 
 export const FOLDING_MODES = ['ema_stats_folding', 'batch_stats_folding'] as const;
 export type FoldingMode = (typeof FOLDING_MODES)[number];
@@ -68,11 +70,25 @@ export interface FoldFactors {
   readonly correction: tf.Tensor | null;
 }
 
-/** How a folded layer creates its weights (its protected `addQuantizedWeight`/`addWeight`). */
-export interface WeightMaker {
-  trainable(name: string, shape: number[], spec: QuantizedWeightSpec): tf.LayerVariable;
-  state(name: string, shape: number[], initializer: TfInitializer): tf.LayerVariable;
+export type { WeightMaker } from './q-layer-base.js';
+
+/** What a folded layer's call hands `BnFolding.foldedOutput`. */
+export interface FoldedCall {
+  /** The kernel and bias as stored (unfolded, unquantized). */
+  readonly kernel: tf.Tensor;
+  readonly bias: tf.Tensor | null;
+  /** The layer's operation on its input with a kernel and optional bias (no activation). */
+  readonly op: (kernel: tf.Tensor, bias: tf.Tensor | null) => tf.Tensor;
+  /** The layer's kernel and bias quantizers. */
+  readonly kernelSlot: QuantizerSlot;
+  readonly biasSlot: QuantizerSlot;
+  /** Whether this call trains the BN (see `bnTrainingFlag`), and the quantizers' training flag. */
+  readonly bnTraining: boolean;
+  readonly training: boolean | undefined;
 }
+
+/** `inv` as it multiplies a kernel: unchanged, or reshaped by the layer (the depthwise kernel). */
+export type KernelFactor = (inv: tf.Tensor) => tf.Tensor;
 
 export class BnFolding {
   readonly axis: number;
@@ -188,10 +204,35 @@ export class BnFolding {
     return { inv: movingInv, foldedBias, correction };
   }
 
+  /**
+   * The output of a folded layer before its activation: `op(q(kernel·inv), none)`, times the correction,
+   * plus `q(foldedBias)`. `op` on the stored kernel and bias gives the float output for the batch
+   * statistics.
+   */
+  foldedOutput(c: FoldedCall, kernelFactor: KernelFactor = (inv) => inv): tf.Tensor {
+    const f = this.fold(() => c.op(c.kernel, c.bias), c.bias, c.bnTraining);
+    const qKernel = c.kernelSlot.apply(tf.mul(c.kernel, kernelFactor(f.inv)), c.training);
+    const qBias = c.biasSlot.apply(f.foldedBias, c.training);
+    let y = c.op(qKernel, null);
+    if (f.correction !== null) y = tf.mul(y, f.correction);
+    return biasAdd(y, qBias);
+  }
+
   /** QKeras's `get_folded_weights` factors: the moving statistics, nothing updated. */
   movingFactors(bias: tf.Tensor | null): { inv: tf.Tensor; foldedBias: tf.Tensor } {
     const inv = this.inverse(this.movingVariance!.read());
     return { inv, foldedBias: this.bias(inv, bias, this.movingMean!.read()) };
+  }
+
+  /**
+   * QKeras's `get_folded_weights()`: `[kernel·inv, inv·(bias − movingMean) + beta]` with
+   * `inv = gamma/sqrt(movingVar + eps)`, unquantized. The caller owns the returned tensors.
+   */
+  foldedWeights(kernel: tf.LayerVariable, bias: tf.LayerVariable | null, kernelFactor: KernelFactor = (inv) => inv): [tf.Tensor, tf.Tensor] {
+    return tf.tidy(() => {
+      const { inv, foldedBias } = this.movingFactors(bias === null ? null : bias.read());
+      return [tf.mul(kernel.read(), kernelFactor(inv)), foldedBias];
+    });
   }
 
   /** The BN and folding entries of the layer config (Keras's BatchNormalization keys plus QKeras's). */

@@ -18,6 +18,17 @@ export type ShapeArg = Parameters<tf.layers.Layer['computeOutputShape']>[0];
 
 export type Padding = 'valid' | 'same' | 'causal';
 
+/** The geometry arguments of the convolution layers (camelCase of Keras's). */
+export interface ConvGeometryArgs {
+  kernelSize: number | number[];
+  strides?: number | number[];
+  /** `'valid'` (QKeras writes `'VALID'`), `'same'`, and `'causal'` for the 1-D layers. */
+  padding?: string;
+  /** Only channels-last is supported. */
+  dataFormat?: string;
+  dilationRate?: number | number[];
+}
+
 /** The training flag from a layer call's keyword arguments; undefined means "use the global phase". */
 export function trainingFlag(kwargs: Kwargs | undefined): boolean | undefined {
   const t: unknown = kwargs?.['training'];
@@ -103,6 +114,47 @@ export function convOutputLength(
   const dilated = kernel + (kernel - 1) * (dilation - 1);
   const out = padding === 'valid' ? length - dilated + 1 : length; // 'same' and 'causal' keep the length
   return Math.floor((out + stride - 1) / stride);
+}
+
+/** The channel (last) dimension of a channels-last input shape, which must be known. */
+export function definedChannels(shape: LayerShape, where: string): number {
+  const channels = shape[shape.length - 1];
+  if (channels === null || channels === undefined) {
+    throw new ConfigError(where, 'input shape', shape, 'a defined channel (last) dimension');
+  }
+  return channels;
+}
+
+/** The validated geometry of a convolution (spatial tuples of its rank). */
+export interface ConvGeometry {
+  readonly kernelSize: number[];
+  readonly strides: number[];
+  readonly padding: Padding;
+  readonly dilationRate: number[];
+}
+
+/** Reads and checks `kernelSize`, `strides`, `padding`, `dataFormat` (channels last) and `dilationRate`. */
+export function readConvGeometry(args: ConvGeometryArgs, rank: number, where: string, allowCausal: boolean): ConvGeometry {
+  const kernelSize = normalizeTuple(args.kernelSize, rank, where, 'kernelSize');
+  const strides = normalizeTuple(args.strides ?? 1, rank, where, 'strides');
+  const padding = normalizePadding(args.padding, where, allowCausal);
+  checkChannelsLast(args.dataFormat, where);
+  const dilationRate = normalizeTuple(args.dilationRate ?? 1, rank, where, 'dilationRate');
+  return { kernelSize, strides, padding, dilationRate };
+}
+
+/** The output shape of a channels-last convolution with `filters` output channels. */
+export function convOutputShape(inputShape: LayerShape, g: ConvGeometry, filters: number): LayerShape {
+  const space = inputShape.slice(1, -1).map((len, i) =>
+    convOutputLength(len, g.kernelSize[i]!, g.padding, g.strides[i]!, g.dilationRate[i]!),
+  );
+  return [inputShape[0] ?? null, ...space, filters];
+}
+
+/** The config entries of a convolution's filters and geometry, in Keras's order. */
+export function convGeometryConfig(l: ConvGeometry & { filters: number; dataFormat: string }): tf.serialization.ConfigDict {
+  const { filters, kernelSize, strides, padding, dataFormat, dilationRate } = l;
+  return { filters, kernelSize, strides, padding, dataFormat, dilationRate };
 }
 
 /**

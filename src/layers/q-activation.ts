@@ -24,7 +24,7 @@ export class QActivation extends QLayer {
     if (args.activation === undefined || args.activation === null) {
       throw new ConfigError(where, 'activation', args.activation ?? null, "a quantizer or activation, e.g. 'quantized_relu(2)'");
     }
-    this.slot = new QuantizerSlot(where, 'activation', args.activation);
+    this.slot = this.declareSlot('activation', new QuantizerSlot(where, 'activation', args.activation));
     this.supportsMasking = true;
   }
 
@@ -36,10 +36,6 @@ export class QActivation extends QLayer {
   /** The activation as given to the constructor (QKeras keeps `self.activation` unparsed). */
   get activation(): QuantizerSpec {
     return this.slot.spec;
-  }
-
-  protected quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
-    return [['activation', this.slot]];
   }
 
   override quantizerSummary(): string {

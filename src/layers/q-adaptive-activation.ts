@@ -186,8 +186,13 @@ export class QAdaptiveActivation extends QLayer {
     return this.quantizer;
   }
 
-  protected quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
+  protected override quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
     return [['activation', new QuantizerSlot(this.name, 'activation', this.quantizer)]];
+  }
+
+  /** Every quantizer made so far, one per integer-bit count (reading the current one needs the weights). */
+  protected override ownedQuantizers(): Quantizer[] {
+    return [...this.byInteger.values()];
   }
 
   /** QKeras's `str(self.quantizer)`: the integer bits printed as numpy prints them (`[1 2 3]` per channel). */

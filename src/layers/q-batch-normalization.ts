@@ -28,9 +28,9 @@ import {
 import { getInitializer, serializeKerasObject, type TfInitializer } from './keras-objects.js';
 import { singleShape, singleTensor, trainingFlag, type Kwargs, type LayerShape, type ShapeArg } from './layer-utils.js';
 import {
-  QLayer,
-  quantizedWeight,
+  QLayerWithQuantizers,
   weightConfig,
+  weightFromArgs,
   type QLayerArgs,
   type QuantizedWeightSpec,
   type QuantizerSpec,
@@ -68,7 +68,8 @@ function orDefault(spec: QuantizerSpec | undefined, dflt: string): QuantizerSpec
   return spec === undefined ? dflt : spec;
 }
 
-export class QBatchNormalization extends QLayer {
+/** QKeras order of the quantizers: `[gamma, beta, mean, variance, inverse]`. */
+export class QBatchNormalization extends QLayerWithQuantizers {
   static className = 'QBatchNormalization';
   readonly axis: number;
   readonly momentum: number;
@@ -117,31 +118,14 @@ export class QBatchNormalization extends QLayer {
       );
     }
     // Gamma and variance are weight-like (QKeras's _set_trainable_parameter); beta and mean are not.
-    this.gammaSpec = quantizedWeight(
-      where,
-      'gamma',
-      {
-        quantizer: gammaQ,
-        initializer: args.gammaInitializer ?? 'ones',
-        regularizer: args.gammaRegularizer,
-        constraint: args.gammaConstraint,
-      },
-      { weight: true, autoRange: this.scale },
-    );
-    this.betaSpec = quantizedWeight(
-      where,
-      'beta',
-      {
-        quantizer: orDefault(args.betaQuantizer, QBN_DEFAULT_QUANTIZERS.beta),
-        initializer: args.betaInitializer ?? 'zeros',
-        regularizer: args.betaRegularizer,
-        constraint: args.betaConstraint,
-      },
-      { weight: false, autoRange: this.center },
-    );
-    this.meanSlot = new QuantizerSlot(where, 'meanQuantizer', orDefault(args.meanQuantizer, QBN_DEFAULT_QUANTIZERS.mean));
-    this.varianceSlot = new QuantizerSlot(where, 'varianceQuantizer', varianceQ, { weight: true });
-    this.inverseSlot = new QuantizerSlot(where, 'inverseQuantizer', inverseSpec);
+    const gammaArgs = { ...args, gammaQuantizer: gammaQ };
+    this.gammaSpec = this.declareWeight('gamma', weightFromArgs(where, 'gamma', gammaArgs, 'ones', { weight: true, autoRange: this.scale }));
+    const betaArgs = { ...args, betaQuantizer: orDefault(args.betaQuantizer, QBN_DEFAULT_QUANTIZERS.beta) };
+    this.betaSpec = this.declareWeight('beta', weightFromArgs(where, 'beta', betaArgs, 'zeros', { weight: false, autoRange: this.center }));
+    const meanQ = orDefault(args.meanQuantizer, QBN_DEFAULT_QUANTIZERS.mean);
+    this.meanSlot = this.declareSlot('mean', new QuantizerSlot(where, 'meanQuantizer', meanQ));
+    this.varianceSlot = this.declareSlot('variance', new QuantizerSlot(where, 'varianceQuantizer', varianceQ, { weight: true }));
+    this.inverseSlot = this.declareSlot('inverse', new QuantizerSlot(where, 'inverseQuantizer', inverseSpec));
     this.movingMeanInitializer =
       getInitializer(args.movingMeanInitializer ?? 'zeros', where, 'movingMeanInitializer') ?? tf.initializers.zeros();
     this.movingVarianceInitializer =
@@ -163,21 +147,6 @@ export class QBatchNormalization extends QLayer {
   }
   get inverseQuantizer(): Quantizer | null {
     return this.inverseSlot.quantizer;
-  }
-
-  /** QKeras order: `[gamma, beta, mean, variance, inverse]`. */
-  getQuantizers(): (Quantizer | null)[] {
-    return this.slotQuantizers();
-  }
-
-  protected quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
-    return [
-      ['gamma', this.gammaSpec.slot],
-      ['beta', this.betaSpec.slot],
-      ['mean', this.meanSlot],
-      ['variance', this.varianceSlot],
-      ['inverse', this.inverseSlot],
-    ];
   }
 
   /** No quantizer at all: the layer is a plain batch normalisation. */

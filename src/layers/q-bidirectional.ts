@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
 import type { Quantizer } from '../quantizers/base.js';
 import type { TfConstraint } from './keras-objects.js';
+import { alsoDisposeQuantizers, type DisposeResult } from './q-layer-base.js';
 
 type BidirectionalArgs = Parameters<typeof tf.layers.bidirectional>[0];
 type BidirectionalLayer = ReturnType<typeof tf.layers.bidirectional>;
@@ -29,6 +30,7 @@ interface QuantizedRecurrent {
   getQuantizationConfig?(): Record<string, string>;
   weightConstraints?(): ReadonlyArray<{ variable: tf.LayerVariable; constraint: TfConstraint }>;
   quantizerSummary?(): string;
+  disposeQuantizers?(): void;
   readonly activation?: Quantizer | null;
 }
 
@@ -66,6 +68,15 @@ export class QBidirectional extends bidirectionalClass() {
   /** Both directions' constrained weights, for `applyWeightConstraints`. */
   weightConstraints(): ReadonlyArray<{ variable: tf.LayerVariable; constraint: TfConstraint }> {
     return this.directions.flatMap((l) => [...(l.weightConstraints?.() ?? [])]);
+  }
+
+  /** Frees both directions' quantizer tensors (tfjs's dispose frees only the weights). */
+  disposeQuantizers(): void {
+    for (const l of this.directions) l.disposeQuantizers?.();
+  }
+
+  override dispose(): DisposeResult {
+    return alsoDisposeQuantizers(super.dispose(), this);
   }
 
   quantizerSummary(): string {

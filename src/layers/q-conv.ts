@@ -5,65 +5,32 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
-import type { Quantizer } from '../quantizers/base.js';
 import {
   biasAdd,
   causalPad,
-  checkChannelsLast,
-  convOutputLength,
-  normalizePadding,
-  normalizeTuple,
+  convGeometryConfig,
+  convOutputShape,
+  definedChannels,
   positiveInt,
+  readConvGeometry,
   singleShape,
-  singleTensor,
-  trainingFlag,
-  type Kwargs,
+  type ConvGeometryArgs,
   type LayerShape,
   type Padding,
   type ShapeArg,
 } from './layer-utils.js';
-import {
-  QLayer,
-  activationConfig,
-  activationSlot,
-  quantizedWeight,
-  weightConfig,
-  type KerasObjectSpec,
-  type QLayerArgs,
-  type QuantizedWeightSpec,
-  type QuantizerSpec,
-} from './q-layer-base.js';
-import type { QuantizerSlot } from './quantizer-slot.js';
+import { QKernelLayer, type QKernelLayerArgs } from './q-bias-layer.js';
 
 /** Arguments shared by QConv1D, QConv2D and QConv2DTranspose (camelCase of QKeras's). */
-export interface QConvArgs extends QLayerArgs {
+export interface QConvArgs extends QKernelLayerArgs, ConvGeometryArgs {
   filters: number;
-  kernelSize: number | number[];
-  strides?: number | number[];
-  padding?: string;
-  /** Only channels-last is supported. */
-  dataFormat?: string;
-  dilationRate?: number | number[];
-  activation?: QuantizerSpec;
-  useBias?: boolean;
-  kernelInitializer?: KerasObjectSpec;
-  biasInitializer?: KerasObjectSpec;
-  kernelRegularizer?: KerasObjectSpec;
-  biasRegularizer?: KerasObjectSpec;
-  kernelConstraint?: KerasObjectSpec;
-  biasConstraint?: KerasObjectSpec;
-  kernelQuantizer?: QuantizerSpec;
-  biasQuantizer?: QuantizerSpec;
-  /** Deprecated in QKeras and ignored; kept in the config. */
-  kernelRange?: number | null;
-  biasRange?: number | null;
 }
 
 /**
- * The common part of the quantized convolutions: arguments, weights, quantizers, config. Subclasses
- * supply the kernel shape, the output shape and the convolution itself.
+ * The common part of the quantized convolutions: arguments, weights, quantizers (QKeras order
+ * `[kernel, bias]`), config. Subclasses supply the kernel shape, the output shape and the convolution.
  */
-export abstract class QConvBase extends QLayer {
+export abstract class QConvBase extends QKernelLayer {
   readonly rank: number;
   readonly filters: number;
   readonly kernelSize: number[];
@@ -71,14 +38,6 @@ export abstract class QConvBase extends QLayer {
   readonly padding: Padding;
   readonly dataFormat = 'channelsLast' as const;
   readonly dilationRate: number[];
-  readonly useBias: boolean;
-  readonly kernelRange: number | null;
-  readonly biasRange: number | null;
-  protected readonly kernelSpec: QuantizedWeightSpec;
-  protected readonly biasSpec: QuantizedWeightSpec;
-  protected readonly activationQ: QuantizerSlot;
-  kernel: tf.LayerVariable | null = null;
-  bias: tf.LayerVariable | null = null;
 
   constructor(
     rank: number,
@@ -89,66 +48,10 @@ export abstract class QConvBase extends QLayer {
     const where = `${this.getClassName()}(${this.name})`;
     this.rank = rank;
     this.filters = positiveInt(args.filters, where, 'filters');
-    this.kernelSize = normalizeTuple(args.kernelSize, rank, where, 'kernelSize');
-    this.strides = normalizeTuple(args.strides ?? 1, rank, where, 'strides');
-    this.padding = normalizePadding(args.padding, where, defaults.allowCausal);
-    checkChannelsLast(args.dataFormat, where);
-    this.dilationRate = normalizeTuple(args.dilationRate ?? 1, rank, where, 'dilationRate');
-    this.useBias = args.useBias ?? true;
-    this.kernelRange = args.kernelRange ?? null;
-    this.biasRange = args.biasRange ?? null;
-    this.kernelSpec = quantizedWeight(
-      where,
-      'kernel',
-      {
-        quantizer: args.kernelQuantizer,
-        initializer: args.kernelInitializer ?? defaults.kernelInitializer,
-        regularizer: args.kernelRegularizer,
-        constraint: args.kernelConstraint,
-      },
-      { weight: true },
-    );
-    this.biasSpec = quantizedWeight(
-      where,
-      'bias',
-      {
-        quantizer: args.biasQuantizer,
-        initializer: args.biasInitializer ?? 'zeros',
-        regularizer: args.biasRegularizer,
-        constraint: args.biasConstraint,
-      },
-      { weight: false, autoRange: this.useBias },
-    );
-    this.activationQ = activationSlot(where, args.activation);
+    ({ kernelSize: this.kernelSize, strides: this.strides, padding: this.padding, dilationRate: this.dilationRate } =
+      readConvGeometry(args, rank, where, defaults.allowCausal));
+    this.declareKernelBias(where, args, defaults.kernelInitializer);
     this.inputSpec = [{ ndim: rank + 2 }];
-  }
-
-  /** The parsed kernel quantizer (after the auto-scale default), or null. */
-  get kernelQuantizer(): Quantizer | null {
-    return this.kernelSpec.slot.quantizer;
-  }
-  get biasQuantizer(): Quantizer | null {
-    return this.biasSpec.slot.quantizer;
-  }
-  /** The activation as a quantizer or Keras activation function; null means linear. */
-  get activation(): Quantizer | null {
-    return this.activationQ.quantizer;
-  }
-
-  /** QKeras order: `[kernel, bias]`. */
-  getQuantizers(): (Quantizer | null)[] {
-    return this.slotQuantizers();
-  }
-
-  protected quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
-    return [
-      ['kernel', this.kernelSpec.slot],
-      ['bias', this.biasSpec.slot],
-    ];
-  }
-
-  protected override activationSlotOrNull(): QuantizerSlot {
-    return this.activationQ;
   }
 
   override getQuantizationConfig(): Record<string, string> {
@@ -160,63 +63,24 @@ export abstract class QConvBase extends QLayer {
   /** The convolution of `x` with the (quantized) kernel, bias not included. */
   protected abstract convolve(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | null): tf.Tensor;
 
+  protected applyKernel(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
+    return this.convolve(x, kernel, bias);
+  }
+
   override build(inputShape: ShapeArg): void {
     const shape = singleShape(inputShape, this.name);
-    const channels = shape[shape.length - 1];
-    if (channels === null || channels === undefined) {
-      throw new ConfigError(this.name, 'input shape', shape, 'a defined channel (last) dimension');
-    }
-    const k = this.kernelSpec;
-    this.kernel = this.addQuantizedWeight('kernel', this.kernelShape(channels), k);
-    if (this.useBias) {
-      const b = this.biasSpec;
-      this.bias = this.addQuantizedWeight('bias', [this.filters], b);
-    }
+    const channels = definedChannels(shape, this.name);
+    this.buildKernelBias(this.kernelShape(channels), [this.filters]);
     this.inputSpec = [{ ndim: this.rank + 2, axes: { [-1]: channels } }];
     this.built = true;
   }
 
   override computeOutputShape(inputShape: ShapeArg): LayerShape {
-    const shape = singleShape(inputShape, this.name);
-    const space = shape.slice(1, -1).map((len, i) =>
-      convOutputLength(len, this.kernelSize[i]!, this.padding, this.strides[i]!, this.dilationRate[i]!),
-    );
-    return [shape[0] ?? null, ...space, this.filters];
-  }
-
-  /** The quantized kernel as the convolution uses it (subclasses may post-process it, e.g. the mask). */
-  protected quantizedKernel(training: boolean | undefined): tf.Tensor {
-    return this.kernelSpec.slot.apply(this.kernel!.read(), training);
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => {
-      this.invokeCallHook(inputs, kwargs);
-      const x = singleTensor(inputs, this.name);
-      const training = trainingFlag(kwargs);
-      const kernel = this.quantizedKernel(training);
-      const bias = this.bias === null ? null : this.biasSpec.slot.apply(this.bias.read(), training);
-      const out = this.convolve(x, kernel, bias);
-      return this.activationQ.apply(out, training);
-    });
+    return convOutputShape(singleShape(inputShape, this.name), this, this.filters);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      strides: this.strides,
-      padding: this.padding,
-      dataFormat: this.dataFormat,
-      dilationRate: this.dilationRate,
-      activation: activationConfig(this.activationQ),
-      useBias: this.useBias,
-      ...weightConfig('kernel', this.kernelSpec),
-      ...weightConfig('bias', this.biasSpec),
-      kernelRange: this.kernelRange,
-      biasRange: this.biasRange,
-      ...super.getConfig(),
-    } as tf.serialization.ConfigDict;
+    return { ...convGeometryConfig(this), ...this.kernelLayerConfig(), ...super.getConfig() } as tf.serialization.ConfigDict;
   }
 }
 

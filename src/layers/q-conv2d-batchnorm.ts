@@ -8,9 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
-import { bnTrainingFlag } from './batchnorm-utils.js';
 import { BnFolding, type BnFoldingArgs } from './bn-folding.js';
-import { biasAdd, singleShape, singleTensor, trainingFlag, type Kwargs, type ShapeArg } from './layer-utils.js';
+import { singleShape, type Kwargs, type ShapeArg } from './layer-utils.js';
 import { QConv2D, type QConv2DArgs } from './q-conv.js';
 
 export interface QConv2DBatchnormArgs extends QConv2DArgs, BnFoldingArgs {}
@@ -33,26 +32,11 @@ export class QConv2DBatchnorm extends QConv2D {
 
   override build(inputShape: ShapeArg): void {
     super.build(inputShape);
-    this.batchnorm.build(this.filters, singleShape(inputShape, this.name).length, {
-      trainable: (name, shape, spec) => this.addQuantizedWeight(name, shape, spec),
-      state: (name, shape, init) => this.addWeight(name, shape, 'float32', init, undefined, false),
-    });
+    this.batchnorm.build(this.filters, singleShape(inputShape, this.name).length, this.weightMaker());
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => {
-      this.invokeCallHook(inputs, kwargs);
-      const x = singleTensor(inputs, this.name);
-      const flag = trainingFlag(kwargs);
-      const kernel = this.kernel!.read();
-      const bias = this.bias === null ? null : this.bias.read();
-      const f = this.batchnorm.fold(() => this.convolve(x, kernel, bias), bias, bnTrainingFlag(kwargs, this.trainable));
-      const qKernel = this.kernelSpec.slot.apply(tf.mul(kernel, f.inv), flag);
-      const qBias = this.biasSpec.slot.apply(f.foldedBias, flag);
-      let y = this.convolve(x, qKernel, null);
-      if (f.correction !== null) y = tf.mul(y, f.correction);
-      return this.activationQ.apply(biasAdd(y, qBias), flag);
-    });
+  protected override preActivation(x: tf.Tensor, _training: boolean | undefined, kwargs: Kwargs): tf.Tensor {
+    return this.batchnorm.foldedOutput(this.foldedCall(this.kernel!, this.kernelSpec, (k, b) => this.applyKernel(x, k, b), kwargs));
   }
 
   /**
@@ -60,11 +44,7 @@ export class QConv2DBatchnorm extends QConv2D {
    * movingVar+eps) + beta]`, unquantized. The caller owns the returned tensors.
    */
   getFoldedWeights(): [tf.Tensor, tf.Tensor] {
-    return tf.tidy(() => {
-      const bias = this.bias === null ? null : this.bias.read();
-      const { inv, foldedBias } = this.batchnorm.movingFactors(bias);
-      return [tf.mul(this.kernel!.read(), inv), foldedBias];
-    });
+    return this.batchnorm.foldedWeights(this.kernel!, this.bias);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

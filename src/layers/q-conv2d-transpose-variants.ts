@@ -26,49 +26,62 @@ import {
   singleShape,
   singleTensor,
   trainingFlag,
+  type ConvGeometryArgs,
   type Kwargs,
   type LayerShape,
   type Padding,
   type ShapeArg,
 } from './layer-utils.js';
 import {
-  QLayer,
+  QLayerWithQuantizers,
   activationSlot,
   quantizedWeight,
+  weightFromArgs,
   type KerasObjectSpec,
   type QLayerArgs,
+  type QuantizedWeightArgs,
   type QuantizedWeightSpec,
   type QuantizerSpec,
 } from './q-layer-base.js';
 import { serializeKerasObject } from './keras-objects.js';
 import type { QuantizerSlot } from './quantizer-slot.js';
 
-interface GroupedTransposeArgs extends QLayerArgs {
+interface GroupedTransposeArgs extends QLayerArgs, ConvGeometryArgs, QuantizedWeightArgs<'bias'> {
   filters: number;
-  kernelSize: number | number[];
-  strides?: number | number[];
-  padding?: string;
   /** Extra rows/columns at the end of the output (Keras's `output_padding`), or null to infer. */
   outputPadding?: number | number[] | null;
   /** Stored for compatibility; QKeras does not use it. */
   depthMultiplier?: number;
-  /** Only channels-last is supported. */
-  dataFormat?: string;
   /** Only 1 (tfjs has no dilated transposed convolution). */
   dilationRate?: number | number[];
   depthwiseActivation?: QuantizerSpec;
   useBias?: boolean;
+  /** The initializer, regularizer and constraint of both kernels. */
   kernelInitializer?: KerasObjectSpec;
-  biasInitializer?: KerasObjectSpec;
   kernelRegularizer?: KerasObjectSpec;
-  biasRegularizer?: KerasObjectSpec;
   kernelConstraint?: KerasObjectSpec;
-  biasConstraint?: KerasObjectSpec;
   depthwiseKernelQuantizer?: QuantizerSpec;
-  biasQuantizer?: QuantizerSpec;
 }
 
-abstract class GroupedTransposeBase extends QLayer {
+/**
+ * A kernel of these layers: as in QKeras, its initializer, regularizer and constraint are Keras
+ * Conv2DTranspose's `kernel*` ones, with no automatic range.
+ */
+function kernelWeight(where: string, prefix: string, quantizer: unknown, args: GroupedTransposeArgs): QuantizedWeightSpec {
+  return quantizedWeight(
+    where,
+    prefix,
+    {
+      quantizer,
+      initializer: args.kernelInitializer ?? 'glorot_uniform',
+      regularizer: args.kernelRegularizer,
+      constraint: args.kernelConstraint,
+    },
+    { weight: true, autoRange: false },
+  );
+}
+
+abstract class GroupedTransposeBase extends QLayerWithQuantizers {
   readonly filters: number;
   readonly kernelSize: number[];
   readonly strides: number[];
@@ -103,29 +116,9 @@ abstract class GroupedTransposeBase extends QLayer {
       throw new UnsupportedError(`${where}: dilationRate=${JSON.stringify(args.dilationRate)} is not supported; use 1`);
     }
     this.useBias = args.useBias ?? true;
-    this.depthwiseSpec = quantizedWeight(
-      where,
-      'depthwiseKernel',
-      {
-        quantizer: args.depthwiseKernelQuantizer,
-        initializer: args.kernelInitializer ?? 'glorot_uniform',
-        regularizer: args.kernelRegularizer,
-        constraint: args.kernelConstraint,
-      },
-      { weight: true, autoRange: false },
-    );
-    this.biasSpec = quantizedWeight(
-      where,
-      'bias',
-      {
-        quantizer: args.biasQuantizer,
-        initializer: args.biasInitializer ?? 'zeros',
-        regularizer: args.biasRegularizer,
-        constraint: args.biasConstraint,
-      },
-      { weight: false, autoRange: false },
-    );
-    this.depthwiseActivationQ = activationSlot(where, args.depthwiseActivation);
+    this.depthwiseSpec = this.declareWeight('depthwiseKernel', kernelWeight(where, 'depthwiseKernel', args.depthwiseKernelQuantizer, args), 'depthwise_kernel');
+    this.biasSpec = this.declareWeight('bias', weightFromArgs(where, 'bias', args, 'zeros', { weight: false, autoRange: false }));
+    this.depthwiseActivationQ = this.declareSlot('depthwise_activation', activationSlot(where, args.depthwiseActivation));
     this.inputSpec = [{ ndim: 4 }];
   }
 
@@ -195,6 +188,22 @@ abstract class GroupedTransposeBase extends QLayer {
     } as tf.serialization.ConfigDict;
   }
 
+  /** The end of `build`: the bias (when used) and the input spec with `c` channels. */
+  protected finishBuild(c: number): void {
+    if (this.useBias) this.bias = this.addQuantizedWeight('bias', [this.filters], this.biasSpec);
+    this.inputSpec = [{ ndim: 4, axes: { [-1]: c } }];
+    this.built = true;
+  }
+
+  /** The output channels for an input with `inputChannels` channels. */
+  protected abstract outputChannels(inputChannels: number | null): number | null;
+
+  override computeOutputShape(inputShape: ShapeArg): LayerShape {
+    const s = singleShape(inputShape, this.name);
+    const [rows, cols] = this.outputSize(s[1] ?? null, s[2] ?? null);
+    return [s[0] ?? null, rows, cols, this.outputChannels(s[3] ?? null)];
+  }
+
   protected channelsOf(inputShape: ShapeArg): number {
     const shape = singleShape(inputShape, this.name);
     const c = shape[3];
@@ -219,17 +228,7 @@ export class QSeparableConv2DTranspose extends GroupedTransposeBase {
   constructor(args: QSeparableConv2DTransposeArgs) {
     super(args);
     const where = `QSeparableConv2DTranspose(${this.name})`;
-    this.pointwiseSpec = quantizedWeight(
-      where,
-      'pointwiseKernel',
-      {
-        quantizer: args.pointwiseKernelQuantizer,
-        initializer: args.kernelInitializer ?? 'glorot_uniform',
-        regularizer: args.kernelRegularizer,
-        constraint: args.kernelConstraint,
-      },
-      { weight: true, autoRange: false },
-    );
+    this.pointwiseSpec = kernelWeight(where, 'pointwiseKernel', args.pointwiseKernelQuantizer, args);
     this.pointwiseActivationQ = activationSlot(where, args.pointwiseActivation);
   }
 
@@ -241,11 +240,7 @@ export class QSeparableConv2DTranspose extends GroupedTransposeBase {
   }
 
   /** QKeras order: `[depthwise kernel, pointwise kernel, bias, depthwise activation, pointwise activation]`. */
-  getQuantizers(): (Quantizer | null)[] {
-    return this.slotQuantizers();
-  }
-
-  protected quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
+  protected override quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
     return [
       ['depthwise_kernel', this.depthwiseSpec.slot],
       ['pointwise_kernel', this.pointwiseSpec.slot],
@@ -260,15 +255,11 @@ export class QSeparableConv2DTranspose extends GroupedTransposeBase {
     // The initial weights of both kernels come from the one kernel initializer, as in QKeras.
     this.depthwiseKernel = this.addQuantizedWeight('depthwise_kernel', [...this.kernelSize, 1, c], this.depthwiseSpec);
     this.pointwiseKernel = this.addQuantizedWeight('pointwise_kernel', [1, 1, this.filters, c], this.pointwiseSpec);
-    if (this.useBias) this.bias = this.addQuantizedWeight('bias', [this.filters], this.biasSpec);
-    this.inputSpec = [{ ndim: 4, axes: { [-1]: c } }];
-    this.built = true;
+    this.finishBuild(c);
   }
 
-  override computeOutputShape(inputShape: ShapeArg): LayerShape {
-    const s = singleShape(inputShape, this.name);
-    const [rows, cols] = this.outputSize(s[1] ?? null, s[2] ?? null);
-    return [s[0] ?? null, rows, cols, this.filters];
+  protected outputChannels(): number {
+    return this.filters;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
@@ -303,6 +294,7 @@ export interface QDepthwiseConv2DTransposeArgs extends GroupedTransposeArgs {
   groupSize?: number;
 }
 
+/** QKeras order of the quantizers: `[depthwise kernel, bias, depthwise activation]`. */
 export class QDepthwiseConv2DTranspose extends GroupedTransposeBase {
   static className = 'QDepthwiseConv2DTranspose';
   readonly groupSize: number;
@@ -312,34 +304,17 @@ export class QDepthwiseConv2DTranspose extends GroupedTransposeBase {
     this.groupSize = positiveInt(args.groupSize ?? 1, `QDepthwiseConv2DTranspose(${this.name})`, 'groupSize');
   }
 
-  /** QKeras order: `[depthwise kernel, bias, depthwise activation]`. */
-  getQuantizers(): (Quantizer | null)[] {
-    return this.slotQuantizers();
-  }
-
-  protected quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
-    return [
-      ['depthwise_kernel', this.depthwiseSpec.slot],
-      ['bias', this.biasSpec.slot],
-      ['depthwise_activation', this.depthwiseActivationQ],
-    ];
-  }
-
   override build(inputShape: ShapeArg): void {
     const c = this.channelsOf(inputShape);
     if (c % this.groupSize !== 0) {
       throw new ConfigError(this.name, 'input channels', c, `a multiple of groupSize=${this.groupSize}`);
     }
     this.depthwiseKernel = this.addQuantizedWeight('depthwise_kernel', [...this.kernelSize, c, this.groupSize], this.depthwiseSpec);
-    if (this.useBias) this.bias = this.addQuantizedWeight('bias', [this.filters], this.biasSpec);
-    this.inputSpec = [{ ndim: 4, axes: { [-1]: c } }];
-    this.built = true;
+    this.finishBuild(c);
   }
 
-  override computeOutputShape(inputShape: ShapeArg): LayerShape {
-    const s = singleShape(inputShape, this.name);
-    const [rows, cols] = this.outputSize(s[1] ?? null, s[2] ?? null);
-    return [s[0] ?? null, rows, cols, s[3] ?? null];
+  protected outputChannels(inputChannels: number | null): number | null {
+    return inputChannels;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {

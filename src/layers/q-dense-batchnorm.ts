@@ -10,11 +10,9 @@
  * Weights: `kernel, [bias], gamma, beta, iteration, moving_mean, moving_variance`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { bnTrainingFlag } from './batchnorm-utils.js';
 import { BnFolding, type BnFoldingArgs } from './bn-folding.js';
-import { biasAdd, singleShape, singleTensor, trainingFlag, type Kwargs, type ShapeArg } from './layer-utils.js';
-import { QDense, dense, type QDenseArgs } from './q-dense.js';
-import type { QuantizerSlot } from './quantizer-slot.js';
+import { singleShape, type Kwargs, type ShapeArg } from './layer-utils.js';
+import { QDense, type QDenseArgs } from './q-dense.js';
 
 export interface QDenseBatchnormArgs extends QDenseArgs, BnFoldingArgs {}
 
@@ -30,39 +28,16 @@ export class QDenseBatchnorm extends QDense {
 
   override build(inputShape: ShapeArg): void {
     super.build(inputShape);
-    this.batchnorm.build(this.units, singleShape(inputShape, this.name).length, {
-      trainable: (name, shape, spec) => this.addQuantizedWeight(name, shape, spec),
-      state: (name, shape, init) => this.addWeight(name, shape, 'float32', init, undefined, false),
-    });
+    this.batchnorm.build(this.units, singleShape(inputShape, this.name).length, this.weightMaker());
   }
 
-  private slot(label: string): QuantizerSlot {
-    return this.quantizerSlots().find(([l]) => l === label)![1];
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => {
-      this.invokeCallHook(inputs, kwargs);
-      const x = singleTensor(inputs, this.name);
-      const flag = trainingFlag(kwargs);
-      const kernel = this.kernel!.read();
-      const bias = this.bias === null ? null : this.bias.read();
-      const f = this.batchnorm.fold(() => dense(x, kernel, bias), bias, bnTrainingFlag(kwargs, this.trainable));
-      const qKernel = this.slot('kernel').apply(tf.mul(kernel, f.inv), flag);
-      const qBias = this.slot('bias').apply(f.foldedBias, flag);
-      let y = dense(x, qKernel, null);
-      if (f.correction !== null) y = tf.mul(y, f.correction);
-      return this.activationSlotOrNull().apply(biasAdd(y, qBias), flag);
-    });
+  protected override preActivation(x: tf.Tensor, _training: boolean | undefined, kwargs: Kwargs): tf.Tensor {
+    return this.batchnorm.foldedOutput(this.foldedCall(this.kernel!, this.kernelSpec, (k, b) => this.applyKernel(x, k, b), kwargs));
   }
 
   /** `[folded kernel, folded bias]` from the moving statistics, unquantized (as the conv layers' method). */
   getFoldedWeights(): [tf.Tensor, tf.Tensor] {
-    return tf.tidy(() => {
-      const bias = this.bias === null ? null : this.bias.read();
-      const { inv, foldedBias } = this.batchnorm.movingFactors(bias);
-      return [tf.mul(this.kernel!.read(), inv), foldedBias];
-    });
+    return this.batchnorm.foldedWeights(this.kernel!, this.bias);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

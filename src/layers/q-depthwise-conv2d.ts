@@ -8,57 +8,31 @@ import {
   biasAdd,
   checkChannelsLast,
   convOutputLength,
+  definedChannels,
   normalizePadding,
   normalizeTuple,
   positiveInt,
   singleShape,
-  singleTensor,
-  trainingFlag,
+  type ConvGeometryArgs,
   type Kwargs,
   type LayerShape,
   type Padding,
   type ShapeArg,
 } from './layer-utils.js';
-import {
-  QLayer,
-  activationConfig,
-  activationSlot,
-  quantizedWeight,
-  weightConfig,
-  type KerasObjectSpec,
-  type QLayerArgs,
-  type QuantizedWeightSpec,
-  type QuantizerSpec,
-} from './q-layer-base.js';
-import type { QuantizerSlot } from './quantizer-slot.js';
+import { QBiasLayer, type QBiasLayerArgs } from './q-bias-layer.js';
+import { weightFromArgs, type KerasObjectSpec, type QuantizedWeightArgs, type QuantizedWeightSpec } from './q-layer-base.js';
 
-export interface QDepthwiseConv2DArgs extends QLayerArgs {
-  kernelSize: number | number[];
-  strides?: number | number[];
-  /** `'valid'` (QKeras writes `'VALID'`) or `'same'`. */
-  padding?: string;
+export interface QDepthwiseConv2DArgs extends QBiasLayerArgs, ConvGeometryArgs, QuantizedWeightArgs<'depthwise'> {
   depthMultiplier?: number;
-  /** Only channels-last is supported. */
-  dataFormat?: string;
-  activation?: QuantizerSpec;
-  useBias?: boolean;
   /** QKeras's default is `'he_normal'`. */
   depthwiseInitializer?: KerasObjectSpec;
-  biasInitializer?: KerasObjectSpec;
-  depthwiseRegularizer?: KerasObjectSpec;
-  biasRegularizer?: KerasObjectSpec;
-  depthwiseConstraint?: KerasObjectSpec;
-  biasConstraint?: KerasObjectSpec;
-  dilationRate?: number | number[];
-  depthwiseQuantizer?: QuantizerSpec;
-  biasQuantizer?: QuantizerSpec;
   /** Deprecated in QKeras and ignored; kept in the config. */
   depthwiseRange?: number | null;
   biasRange?: number | null;
 }
 
-/** Quantized depthwise convolution; kernel `[kh, kw, channels, depthMultiplier]`. */
-export class QDepthwiseConv2D extends QLayer {
+/** Quantized depthwise convolution; kernel `[kh, kw, channels, depthMultiplier]`; quantizers `[depthwise, bias]`. */
+export class QDepthwiseConv2D extends QBiasLayer {
   static className = 'QDepthwiseConv2D';
   readonly kernelSize: number[];
   readonly strides: number[];
@@ -66,14 +40,10 @@ export class QDepthwiseConv2D extends QLayer {
   readonly depthMultiplier: number;
   readonly dataFormat = 'channelsLast' as const;
   readonly dilationRate: number[];
-  readonly useBias: boolean;
   readonly depthwiseRange: number | null;
   readonly biasRange: number | null;
-  private readonly depthwiseSpec: QuantizedWeightSpec;
-  private readonly biasSpec: QuantizedWeightSpec;
-  private readonly activationQ: QuantizerSlot;
+  protected readonly depthwiseSpec: QuantizedWeightSpec;
   depthwiseKernel: tf.LayerVariable | null = null;
-  bias: tf.LayerVariable | null = null;
 
   constructor(args: QDepthwiseConv2DArgs) {
     super(args);
@@ -84,75 +54,24 @@ export class QDepthwiseConv2D extends QLayer {
     this.depthMultiplier = positiveInt(args.depthMultiplier ?? 1, where, 'depthMultiplier');
     checkChannelsLast(args.dataFormat, where);
     this.dilationRate = normalizeTuple(args.dilationRate ?? 1, 2, where, 'dilationRate');
-    this.useBias = args.useBias ?? true;
     this.depthwiseRange = args.depthwiseRange ?? null;
     this.biasRange = args.biasRange ?? null;
-    this.depthwiseSpec = quantizedWeight(
-      where,
-      'depthwise',
-      {
-        quantizer: args.depthwiseQuantizer,
-        initializer: args.depthwiseInitializer ?? 'he_normal',
-        regularizer: args.depthwiseRegularizer,
-        constraint: args.depthwiseConstraint,
-      },
-      { weight: true },
-    );
-    this.biasSpec = quantizedWeight(
-      where,
-      'bias',
-      {
-        quantizer: args.biasQuantizer,
-        initializer: args.biasInitializer ?? 'zeros',
-        regularizer: args.biasRegularizer,
-        constraint: args.biasConstraint,
-      },
-      { weight: false, autoRange: this.useBias },
-    );
-    this.activationQ = activationSlot(where, args.activation);
+    this.depthwiseSpec = this.declareWeight('depthwise', weightFromArgs(where, 'depthwise', args, 'he_normal', { weight: true }));
+    this.declareBiasAndActivation(where, args);
     this.inputSpec = [{ ndim: 4 }];
   }
 
   get depthwiseQuantizer(): Quantizer | null {
     return this.depthwiseSpec.slot.quantizer;
   }
-  get biasQuantizer(): Quantizer | null {
-    return this.biasSpec.slot.quantizer;
-  }
-  get activation(): Quantizer | null {
-    return this.activationQ.quantizer;
-  }
-
-  /** QKeras order: `[depthwise, bias]`. */
-  getQuantizers(): (Quantizer | null)[] {
-    return this.slotQuantizers();
-  }
-
-  protected quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
-    return [
-      ['depthwise', this.depthwiseSpec.slot],
-      ['bias', this.biasSpec.slot],
-    ];
-  }
-
-  protected override activationSlotOrNull(): QuantizerSlot {
-    return this.activationQ;
-  }
 
   override build(inputShape: ShapeArg): void {
     const shape = singleShape(inputShape, this.name);
     if (shape.length !== 4) throw new ConfigError(this.name, 'input shape', shape, 'rank 4 [batch, rows, cols, channels]');
-    const channels = shape[3];
-    if (channels === null || channels === undefined) {
-      throw new ConfigError(this.name, 'input shape', shape, 'a defined channel (last) dimension');
-    }
-    const d = this.depthwiseSpec;
+    const channels = definedChannels(shape, this.name);
     const kernelShape = [this.kernelSize[0]!, this.kernelSize[1]!, channels, this.depthMultiplier];
-    this.depthwiseKernel = this.addQuantizedWeight('depthwise_kernel', kernelShape, d);
-    if (this.useBias) {
-      const b = this.biasSpec;
-      this.bias = this.addQuantizedWeight('bias', [channels * this.depthMultiplier], b);
-    }
+    this.depthwiseKernel = this.addQuantizedWeight('depthwise_kernel', kernelShape, this.depthwiseSpec);
+    this.buildBias([channels * this.depthMultiplier]);
     this.inputSpec = [{ ndim: 4, axes: { [-1]: channels } }];
     this.built = true;
   }
@@ -166,16 +85,27 @@ export class QDepthwiseConv2D extends QLayer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => {
-      this.invokeCallHook(inputs, kwargs);
-      const x = singleTensor(inputs, this.name) as tf.Tensor4D;
-      const training = trainingFlag(kwargs);
-      const kernel = this.depthwiseSpec.slot.apply(this.depthwiseKernel!.read(), training) as tf.Tensor4D;
-      const pad = this.padding === 'same' ? 'same' : 'valid';
-      let y: tf.Tensor = tf.depthwiseConv2d(x, kernel, this.strides as [number, number], pad, 'NHWC', this.dilationRate as [number, number]);
-      if (this.bias !== null) y = biasAdd(y, this.biasSpec.slot.apply(this.bias.read(), training));
-      return this.activationQ.apply(y, training);
-    });
+    return this.activatedCall(inputs, kwargs, (x, training) => this.preActivation(x, training, kwargs));
+  }
+
+  /** The output before the activation, with the quantized weights (the BN-folded layer folds first). */
+  protected preActivation(x: tf.Tensor, training: boolean | undefined, _kwargs: Kwargs): tf.Tensor {
+    const kernel = this.depthwiseSpec.slot.apply(this.depthwiseKernel!.read(), training);
+    return this.depthwiseWithBias(x, kernel, this.quantizedBias(training));
+  }
+
+  /** The depthwise convolution of `x` with `kernel`, then `bias` when given. */
+  protected depthwiseWithBias(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
+    const y = this.depthwise(x, kernel);
+    return bias === null ? y : biasAdd(y, bias);
+  }
+
+  /** The depthwise convolution of `x` with `kernel`, no bias. */
+  protected depthwise(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
+    const pad = this.padding === 'same' ? 'same' : 'valid';
+    const strides = this.strides as [number, number];
+    const dilations = this.dilationRate as [number, number];
+    return tf.depthwiseConv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, strides, pad, 'NHWC', dilations);
   }
 
   override getQuantizationConfig(): Record<string, string> {
@@ -195,10 +125,7 @@ export class QDepthwiseConv2D extends QLayer {
       depthMultiplier: this.depthMultiplier,
       dataFormat: this.dataFormat,
       dilationRate: this.dilationRate,
-      activation: activationConfig(this.activationQ),
-      useBias: this.useBias,
-      ...weightConfig('depthwise', this.depthwiseSpec),
-      ...weightConfig('bias', this.biasSpec),
+      ...this.biasLayerConfig(),
       depthwiseRange: this.depthwiseRange,
       biasRange: this.biasRange,
       ...super.getConfig(),

@@ -17,14 +17,12 @@ import {
   normalizePadding,
   normalizeTuple,
   singleShape,
-  singleTensor,
-  trainingFlag,
   type Kwargs,
   type LayerShape,
   type Padding,
   type ShapeArg,
 } from './layer-utils.js';
-import { QLayer, activationSlot, type QLayerArgs, type QuantizerSpec } from './q-layer-base.js';
+import { QLayerWithQuantizers, type QLayerArgs, type QuantizerSpec } from './q-layer-base.js';
 import { QuantizerSlot } from './quantizer-slot.js';
 
 export interface QAveragePooling2DArgs extends QLayerArgs {
@@ -44,26 +42,10 @@ function quantizedReciprocal(slot: QuantizerSlot, area: number, training: boolea
   return tf.cast(slot.apply(tf.scalar(1 / area), training), 'float32');
 }
 
-export class QAveragePooling2D extends QLayer {
-  static className = 'QAveragePooling2D';
-  readonly poolSize: number[];
-  readonly strides: number[];
-  readonly padding: Padding;
-  readonly dataFormat = 'channelsLast' as const;
-  private readonly averageSlot: QuantizerSlot;
-  private readonly activationQ: QuantizerSlot;
-
-  constructor(args: QAveragePooling2DArgs = {}) {
-    super(args);
-    const where = `QAveragePooling2D(${this.name})`;
-    this.poolSize = normalizeTuple(args.poolSize ?? 2, 2, where, 'poolSize');
-    this.strides = normalizeTuple(args.strides ?? this.poolSize, 2, where, 'strides');
-    this.padding = normalizePadding(args.padding, where);
-    checkChannelsLast(args.dataFormat, where);
-    this.averageSlot = new QuantizerSlot(where, 'averageQuantizer', args.averageQuantizer);
-    this.activationQ = activationSlot(where, args.activation);
-    this.inputSpec = [{ ndim: 4 }];
-  }
+/** What the two pooling layers share: the average quantizer (QKeras order `[average]`) and the activation. */
+abstract class QPoolingBase extends QLayerWithQuantizers {
+  protected averageSlot!: QuantizerSlot;
+  protected activationQ!: QuantizerSlot;
 
   get averageQuantizer(): Quantizer | null {
     return this.averageSlot.quantizer;
@@ -72,17 +54,34 @@ export class QAveragePooling2D extends QLayer {
     return this.activationQ.quantizer;
   }
 
-  /** QKeras order: `[average]`. */
-  getQuantizers(): (Quantizer | null)[] {
-    return this.slotQuantizers();
+  /** Declares the average quantizer and the activation from the arguments. */
+  protected declareQuantizers(where: string, args: { averageQuantizer?: QuantizerSpec; activation?: QuantizerSpec }): void {
+    this.averageSlot = this.declareSlot('average', new QuantizerSlot(where, 'averageQuantizer', args.averageQuantizer));
+    this.activationQ = this.declareActivation(where, args.activation);
   }
 
-  protected quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
-    return [['average', this.averageSlot]];
+  /** The config entries of the quantizers. */
+  protected quantizersConfig(): tf.serialization.ConfigDict {
+    return { averageQuantizer: this.averageSlot.serialize(), activation: this.activationQ.serialize() } as tf.serialization.ConfigDict;
   }
+}
 
-  protected override activationSlotOrNull(): QuantizerSlot {
-    return this.activationQ;
+export class QAveragePooling2D extends QPoolingBase {
+  static className = 'QAveragePooling2D';
+  readonly poolSize: number[];
+  readonly strides: number[];
+  readonly padding: Padding;
+  readonly dataFormat = 'channelsLast' as const;
+
+  constructor(args: QAveragePooling2DArgs = {}) {
+    super(args);
+    const where = `QAveragePooling2D(${this.name})`;
+    this.poolSize = normalizeTuple(args.poolSize ?? 2, 2, where, 'poolSize');
+    this.strides = normalizeTuple(args.strides ?? this.poolSize, 2, where, 'strides');
+    this.padding = normalizePadding(args.padding, where);
+    checkChannelsLast(args.dataFormat, where);
+    this.declareQuantizers(where, args);
+    this.inputSpec = [{ ndim: 4 }];
   }
 
   override computeOutputShape(inputShape: ShapeArg): LayerShape {
@@ -96,22 +95,16 @@ export class QAveragePooling2D extends QLayer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => {
-      this.invokeCallHook(inputs, kwargs);
-      const x = singleTensor(inputs, this.name) as tf.Tensor4D;
-      const training = trainingFlag(kwargs);
+    return this.activatedCall(inputs, kwargs, (x, training) => {
       const pool = this.poolSize as [number, number];
       const strides = this.strides as [number, number];
       const pad = this.padding === 'same' ? 'same' : 'valid';
-      let y: tf.Tensor;
       if (this.averageSlot.quantizer !== null) {
         const area = pool[0] * pool[1];
         const sum = tf.avgPool(tf.mul(x, area) as tf.Tensor4D, pool, strides, pad);
-        y = tf.mul(sum, quantizedReciprocal(this.averageSlot, area, training));
-      } else {
-        y = tf.avgPool(x, pool, strides, pad);
+        return tf.mul(sum, quantizedReciprocal(this.averageSlot, area, training));
       }
-      return this.activationQ.apply(y, training);
+      return tf.avgPool(x as tf.Tensor4D, pool, strides, pad);
     });
   }
 
@@ -121,8 +114,7 @@ export class QAveragePooling2D extends QLayer {
       strides: this.strides,
       padding: this.padding,
       dataFormat: this.dataFormat,
-      averageQuantizer: this.averageSlot.serialize(),
-      activation: this.activationQ.serialize(),
+      ...this.quantizersConfig(),
       ...super.getConfig(),
     } as tf.serialization.ConfigDict;
   }
@@ -138,41 +130,18 @@ export interface QGlobalAveragePooling2DArgs extends QLayerArgs {
   activation?: QuantizerSpec;
 }
 
-export class QGlobalAveragePooling2D extends QLayer {
+export class QGlobalAveragePooling2D extends QPoolingBase {
   static className = 'QGlobalAveragePooling2D';
   readonly dataFormat = 'channelsLast' as const;
   readonly keepdims: boolean;
-  private readonly averageSlot: QuantizerSlot;
-  private readonly activationQ: QuantizerSlot;
 
   constructor(args: QGlobalAveragePooling2DArgs = {}) {
     super(args);
     const where = `QGlobalAveragePooling2D(${this.name})`;
     checkChannelsLast(args.dataFormat, where);
     this.keepdims = args.keepdims ?? false;
-    this.averageSlot = new QuantizerSlot(where, 'averageQuantizer', args.averageQuantizer);
-    this.activationQ = activationSlot(where, args.activation);
+    this.declareQuantizers(where, args);
     this.inputSpec = [{ ndim: 4 }];
-  }
-
-  get averageQuantizer(): Quantizer | null {
-    return this.averageSlot.quantizer;
-  }
-  get activation(): Quantizer | null {
-    return this.activationQ.quantizer;
-  }
-
-  /** QKeras order: `[average]`. */
-  getQuantizers(): (Quantizer | null)[] {
-    return this.slotQuantizers();
-  }
-
-  protected quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
-    return [['average', this.averageSlot]];
-  }
-
-  protected override activationSlotOrNull(): QuantizerSlot {
-    return this.activationQ;
   }
 
   override computeOutputShape(inputShape: ShapeArg): LayerShape {
@@ -181,20 +150,14 @@ export class QGlobalAveragePooling2D extends QLayer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => {
-      this.invokeCallHook(inputs, kwargs);
-      const x = singleTensor(inputs, this.name);
+    return this.activatedCall(inputs, kwargs, (x, training) => {
       if (x.rank !== 4) throw new ConfigError(this.name, 'input rank', x.rank, '4 ([batch, rows, cols, channels])');
-      const training = trainingFlag(kwargs);
-      let y: tf.Tensor;
       if (this.averageSlot.quantizer !== null) {
         const area = x.shape[1]! * x.shape[2]!;
         const sum = tf.sum(x, [1, 2], this.keepdims);
-        y = tf.mul(sum, quantizedReciprocal(this.averageSlot, area, training));
-      } else {
-        y = tf.mean(x, [1, 2], this.keepdims);
+        return tf.mul(sum, quantizedReciprocal(this.averageSlot, area, training));
       }
-      return this.activationQ.apply(y, training);
+      return tf.mean(x, [1, 2], this.keepdims);
     });
   }
 
@@ -202,8 +165,7 @@ export class QGlobalAveragePooling2D extends QLayer {
     return {
       dataFormat: this.dataFormat,
       keepdims: this.keepdims,
-      averageQuantizer: this.averageSlot.serialize(),
-      activation: this.activationQ.serialize(),
+      ...this.quantizersConfig(),
       ...super.getConfig(),
     } as tf.serialization.ConfigDict;
   }

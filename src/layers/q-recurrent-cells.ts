@@ -23,39 +23,27 @@ import { ConfigError } from '../errors.js';
 import type { Quantizer } from '../quantizers/base.js';
 import { isTraining } from '../quantizers/phase.js';
 import { biasAdd, positiveInt, trainingFlag, type Kwargs, type ShapeArg, singleShape } from './layer-utils.js';
+import { QBiasLayer, type QBiasLayerArgs } from './q-bias-layer.js';
 import {
-  QLayer,
   activationConfig,
   activationSlot,
-  quantizedWeight,
-  weightConfig,
+  weightFromArgs,
   type KerasObjectSpec,
-  type QLayerArgs,
+  type QuantizedWeightArgs,
   type QuantizedWeightSpec,
   type QuantizerSpec,
 } from './q-layer-base.js';
 import { QuantizerSlot } from './quantizer-slot.js';
 
 /** The arguments every quantized cell takes (camelCase of QKeras's). */
-export interface QRNNCellArgs extends QLayerArgs {
+export interface QRNNCellArgs extends QBiasLayerArgs, QuantizedWeightArgs<'kernel' | 'recurrent'> {
   units: number;
   /** Default `'quantized_tanh'`. */
   activation?: QuantizerSpec;
-  useBias?: boolean;
   /** Default `'glorot_uniform'`. */
   kernelInitializer?: KerasObjectSpec;
   /** Default `'orthogonal'`. */
   recurrentInitializer?: KerasObjectSpec;
-  biasInitializer?: KerasObjectSpec;
-  kernelRegularizer?: KerasObjectSpec;
-  recurrentRegularizer?: KerasObjectSpec;
-  biasRegularizer?: KerasObjectSpec;
-  kernelConstraint?: KerasObjectSpec;
-  recurrentConstraint?: KerasObjectSpec;
-  biasConstraint?: KerasObjectSpec;
-  kernelQuantizer?: QuantizerSpec;
-  recurrentQuantizer?: QuantizerSpec;
-  biasQuantizer?: QuantizerSpec;
   /** Quantizes the incoming state(s) at every step. */
   stateQuantizer?: QuantizerSpec;
   dropout?: number;
@@ -105,10 +93,12 @@ interface QuantizedWeights {
   bias: tf.Tensor | null;
 }
 
-/** What the three cells share: arguments, weights, quantizers, dropout masks and the per-sequence cache. */
-export abstract class QRNNCellBase extends QLayer {
+/**
+ * What the three cells share: arguments, weights, quantizers (QKeras order `[kernel, recurrent, bias,
+ * state]`), dropout masks and the per-sequence cache.
+ */
+export abstract class QRNNCellBase extends QBiasLayer {
   readonly units: number;
-  readonly useBias: boolean;
   readonly dropout: number;
   readonly recurrentDropout: number;
   /** Gates per unit: 1 (SimpleRNN), 4 (LSTM), 3 (GRU). */
@@ -116,12 +106,9 @@ export abstract class QRNNCellBase extends QLayer {
   abstract readonly stateSize: number | number[];
   protected readonly kernelSpec: QuantizedWeightSpec;
   protected readonly recurrentSpec: QuantizedWeightSpec;
-  protected readonly biasSpec: QuantizedWeightSpec;
   protected readonly stateSlot: QuantizerSlot;
-  protected readonly activationQ: QuantizerSlot;
   kernel: tf.LayerVariable | null = null;
   recurrentKernel: tf.LayerVariable | null = null;
-  bias: tf.LayerVariable | null = null;
   /** Read by tfjs's RNN; reset by the RNN layers at each call. */
   dropoutMask: tf.Tensor | null = null;
   recurrentDropoutMask: tf.Tensor | null = null;
@@ -131,44 +118,13 @@ export abstract class QRNNCellBase extends QLayer {
     super(args);
     const where = `${this.getClassName()}(${this.name})`;
     this.units = positiveInt(args.units, where, 'units');
-    this.useBias = args.useBias ?? true;
     this.dropout = rate(args.dropout, where, 'dropout');
     this.recurrentDropout = rate(args.recurrentDropout, where, 'recurrentDropout');
-    this.kernelSpec = quantizedWeight(
-      where,
-      'kernel',
-      {
-        quantizer: args.kernelQuantizer,
-        initializer: args.kernelInitializer ?? 'glorot_uniform',
-        regularizer: args.kernelRegularizer,
-        constraint: args.kernelConstraint,
-      },
-      { weight: true },
-    );
-    this.recurrentSpec = quantizedWeight(
-      where,
-      'recurrent',
-      {
-        quantizer: args.recurrentQuantizer,
-        initializer: args.recurrentInitializer ?? 'orthogonal',
-        regularizer: args.recurrentRegularizer,
-        constraint: args.recurrentConstraint,
-      },
-      { weight: true },
-    );
-    this.biasSpec = quantizedWeight(
-      where,
-      'bias',
-      {
-        quantizer: args.biasQuantizer,
-        initializer: args.biasInitializer ?? 'zeros',
-        regularizer: args.biasRegularizer,
-        constraint: args.biasConstraint,
-      },
-      { weight: false, autoRange: this.useBias },
-    );
-    this.stateSlot = new QuantizerSlot(where, 'stateQuantizer', args.stateQuantizer);
-    this.activationQ = activationSlot(where, args.activation === undefined ? 'quantized_tanh' : args.activation);
+    this.kernelSpec = this.declareWeight('kernel', weightFromArgs(where, 'kernel', args, 'glorot_uniform', { weight: true }));
+    this.recurrentSpec = this.declareWeight('recurrent', weightFromArgs(where, 'recurrent', args, 'orthogonal', { weight: true }));
+    this.declareBias(where, args);
+    this.stateSlot = this.declareSlot('state', new QuantizerSlot(where, 'stateQuantizer', args.stateQuantizer));
+    this.activationQ = this.declareActivation(where, args.activation === undefined ? 'quantized_tanh' : args.activation);
   }
 
   get kernelQuantizer(): Quantizer | null {
@@ -177,33 +133,8 @@ export abstract class QRNNCellBase extends QLayer {
   get recurrentQuantizer(): Quantizer | null {
     return this.recurrentSpec.slot.quantizer;
   }
-  get biasQuantizer(): Quantizer | null {
-    return this.biasSpec.slot.quantizer;
-  }
   get stateQuantizer(): Quantizer | null {
     return this.stateSlot.quantizer;
-  }
-  /** The activation as a quantizer or Keras activation function; null means linear. */
-  get activation(): Quantizer | null {
-    return this.activationQ.quantizer;
-  }
-
-  /** QKeras order: `[kernel, recurrent, bias, state]`. */
-  getQuantizers(): (Quantizer | null)[] {
-    return this.slotQuantizers();
-  }
-
-  protected quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
-    return [
-      ['kernel', this.kernelSpec.slot],
-      ['recurrent', this.recurrentSpec.slot],
-      ['bias', this.biasSpec.slot],
-      ['state', this.stateSlot],
-    ];
-  }
-
-  protected override activationSlotOrNull(): QuantizerSlot {
-    return this.activationQ;
   }
 
   /** The bias shape (GRU with resetAfter has two bias rows). */
@@ -225,13 +156,11 @@ export abstract class QRNNCellBase extends QLayer {
     const n = this.units * this.gates;
     this.kernel = this.addQuantizedWeight('kernel', [inputDim, n], this.kernelSpec);
     this.recurrentKernel = this.addQuantizedWeight('recurrent_kernel', [this.units, n], this.recurrentSpec);
-    if (this.useBias) {
-      this.bias = this.addQuantizedWeight('bias', this.biasShape(), this.biasSpec);
-      const init = this.initialBias();
-      if (init !== null) {
-        this.bias.write(init);
-        init.dispose();
-      }
+    this.buildBias(this.biasShape());
+    const init = this.bias === null ? null : this.initialBias();
+    if (init !== null) {
+      this.bias!.write(init);
+      init.dispose();
     }
     this.built = true;
   }
@@ -241,6 +170,12 @@ export abstract class QRNNCellBase extends QLayer {
     tf.dispose([this.dropoutMask ?? [], this.recurrentDropoutMask ?? []]);
     this.dropoutMask = null;
     this.recurrentDropoutMask = null;
+  }
+
+  /** Also drops the dropout masks kept from the last training call. */
+  override disposeQuantizers(): void {
+    super.disposeQuantizers();
+    this.resetDropoutMasks();
   }
 
   /**
@@ -262,7 +197,7 @@ export abstract class QRNNCellBase extends QLayer {
     return {
       kernel: this.kernelSpec.slot.apply(this.kernel!.read(), training),
       recurrent: this.recurrentSpec.slot.apply(this.recurrentKernel!.read(), training),
-      bias: this.bias === null ? null : this.biasSpec.slot.apply(this.bias.read(), training),
+      bias: this.quantizedBias(training),
     };
   }
 
@@ -306,11 +241,7 @@ export abstract class QRNNCellBase extends QLayer {
   protected baseCellConfig(): tf.serialization.ConfigDict {
     return {
       units: this.units,
-      activation: activationConfig(this.activationQ),
-      useBias: this.useBias,
-      ...weightConfig('kernel', this.kernelSpec),
-      ...weightConfig('recurrent', this.recurrentSpec),
-      ...weightConfig('bias', this.biasSpec),
+      ...this.biasLayerConfig(),
       stateQuantizer: this.stateSlot.serialize(),
       dropout: this.dropout,
       recurrentDropout: this.recurrentDropout,
@@ -358,7 +289,7 @@ export class QSimpleRNNCell extends QRNNCellBase {
 tf.serialization.registerClass(QSimpleRNNCell);
 
 /** What the LSTM and GRU cells add: the recurrent activation and `implementation`. */
-abstract class QGatedCell extends QRNNCellBase {
+export abstract class QGatedCell extends QRNNCellBase {
   readonly implementation: number;
   protected readonly recurrentActivationQ: QuantizerSlot;
 
@@ -384,6 +315,11 @@ abstract class QGatedCell extends QRNNCellBase {
   override quantizerSummary(): string {
     const rec = this.recurrentActivationQ;
     return `${super.quantizerSummary()} recurrent_activation=${rec.quantizer === null ? 'linear' : rec.toString()}`;
+  }
+
+  protected override ownedQuantizers(): Quantizer[] {
+    const rec = this.recurrentActivationQ.quantizer;
+    return rec === null ? super.ownedQuantizers() : [...super.ownedQuantizers(), rec];
   }
 
   protected override baseCellConfig(): tf.serialization.ConfigDict {

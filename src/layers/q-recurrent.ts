@@ -9,11 +9,13 @@ import * as tf from '@tensorflow/tfjs';
 import type { Quantizer } from '../quantizers/base.js';
 import { trainingFlag, type Kwargs } from './layer-utils.js';
 import type { TfConstraint } from './keras-objects.js';
+import { alsoDisposeQuantizers, type DisposeResult } from './q-layer-base.js';
 import {
   QGRUCell,
   QLSTMCell,
   QSimpleRNNCell,
   type QGRUCellArgs,
+  type QGatedCell,
   type QLSTMCellArgs,
   type QRNNCellArgs,
   type QRNNCellBase,
@@ -93,6 +95,15 @@ abstract class QRNNBase extends tf.RNN {
     return this.qcell.getQuantizationConfig();
   }
 
+  /** Frees the cell's quantizer tensors and dropout masks (tfjs's RNN disposes only the weights). */
+  disposeQuantizers(): void {
+    this.qcell.disposeQuantizers();
+  }
+
+  override dispose(): DisposeResult {
+    return alsoDisposeQuantizers(super.dispose(), this);
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     return tf.tidy(() => {
       const cell = this.qcell;
@@ -125,38 +136,39 @@ export class QSimpleRNN extends QRNNBase {
 }
 tf.serialization.registerClass(QSimpleRNN);
 
+/** What QLSTM and QGRU add: the recurrent activation and `implementation`. */
+abstract class QGatedRNNBase extends QRNNBase {
+  private get gatedCell(): QGatedCell {
+    return this.qcell as QGatedCell;
+  }
+  get recurrentActivation(): Quantizer | null {
+    return this.gatedCell.recurrentActivation;
+  }
+  get implementation(): number {
+    return this.gatedCell.implementation;
+  }
+}
+
 /** Quantized LSTM (QKeras's `QLSTM`). */
-export class QLSTM extends QRNNBase {
+export class QLSTM extends QGatedRNNBase {
   static override className = 'QLSTM';
   constructor(args: QLSTMArgs) {
     super(args, new QLSTMCell(args));
   }
-  get recurrentActivation(): Quantizer | null {
-    return (this.qcell as QLSTMCell).recurrentActivation;
-  }
   get unitForgetBias(): boolean {
     return (this.qcell as QLSTMCell).unitForgetBias;
-  }
-  get implementation(): number {
-    return (this.qcell as QLSTMCell).implementation;
   }
 }
 tf.serialization.registerClass(QLSTM);
 
 /** Quantized GRU (QKeras's `QGRU`; `resetAfter` false by default). */
-export class QGRU extends QRNNBase {
+export class QGRU extends QGatedRNNBase {
   static override className = 'QGRU';
   constructor(args: QGRUArgs) {
     super(args, new QGRUCell(args));
   }
-  get recurrentActivation(): Quantizer | null {
-    return (this.qcell as QGRUCell).recurrentActivation;
-  }
   get resetAfter(): boolean {
     return (this.qcell as QGRUCell).resetAfter;
-  }
-  get implementation(): number {
-    return (this.qcell as QGRUCell).implementation;
   }
 }
 tf.serialization.registerClass(QGRU);

@@ -6,15 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Quantizer } from '../quantizers/base.js';
 import { autoRangeConstraintInitializer } from './initializers.js';
 import { getRegularizer, serializeKerasObject } from './keras-objects.js';
-import { singleShape, singleTensor, trainingFlag, type Kwargs, type LayerShape, type ShapeArg } from './layer-utils.js';
-import {
-  QLayer,
-  activationSlot,
-  type KerasObjectSpec,
-  type QLayerArgs,
-  type QuantizedWeightSpec,
-  type QuantizerSpec,
-} from './q-layer-base.js';
+import { singleShape, type Kwargs, type LayerShape, type ShapeArg } from './layer-utils.js';
+import { QBiasLayer } from './q-bias-layer.js';
+import type { KerasObjectSpec, QLayerArgs, QuantizedWeightSpec, QuantizerSpec } from './q-layer-base.js';
 import { QuantizerSlot } from './quantizer-slot.js';
 
 export interface QScaleShiftArgs extends QLayerArgs {
@@ -48,53 +42,29 @@ function scalarWeight(where: string, prefix: string, quantizer: unknown, initial
   };
 }
 
-export class QScaleShift extends QLayer {
+/** QKeras order of the quantizers: `[weight, bias]`. */
+export class QScaleShift extends QBiasLayer {
   static className = 'QScaleShift';
-  readonly useBias: boolean;
   private readonly weightSpec: QuantizedWeightSpec;
-  private readonly biasSpec: QuantizedWeightSpec;
-  private readonly activationQ: QuantizerSlot;
   weight: tf.LayerVariable | null = null;
-  bias: tf.LayerVariable | null = null;
 
   constructor(args: QScaleShiftArgs = {}) {
     super(args);
     const where = `QScaleShift(${this.name})`;
-    this.useBias = args.useBias ?? true;
-    this.weightSpec = scalarWeight(where, 'weight', args.weightQuantizer, args.weightInitializer ?? 'he_normal', args.weightRegularizer);
-    this.biasSpec = scalarWeight(where, 'bias', args.biasQuantizer, args.biasInitializer ?? 'zeros', args.biasRegularizer);
-    this.activationQ = activationSlot(where, args.activation);
+    const weight = scalarWeight(where, 'weight', args.weightQuantizer, args.weightInitializer ?? 'he_normal', args.weightRegularizer);
+    this.weightSpec = this.declareWeight('weight', weight);
+    const bias = scalarWeight(where, 'bias', args.biasQuantizer, args.biasInitializer ?? 'zeros', args.biasRegularizer);
+    this.biasSpec = this.declareWeight('bias', bias);
+    this.activationQ = this.declareActivation(where, args.activation);
   }
 
   get weightQuantizer(): Quantizer | null {
     return this.weightSpec.slot.quantizer;
   }
-  get biasQuantizer(): Quantizer | null {
-    return this.biasSpec.slot.quantizer;
-  }
-  get activation(): Quantizer | null {
-    return this.activationQ.quantizer;
-  }
-
-  /** QKeras order: `[weight, bias]`. */
-  getQuantizers(): (Quantizer | null)[] {
-    return this.slotQuantizers();
-  }
-
-  protected quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
-    return [
-      ['weight', this.weightSpec.slot],
-      ['bias', this.biasSpec.slot],
-    ];
-  }
-
-  protected override activationSlotOrNull(): QuantizerSlot {
-    return this.activationQ;
-  }
 
   override build(): void {
     this.weight = this.addQuantizedWeight('weight', [1, 1], this.weightSpec);
-    if (this.useBias) this.bias = this.addQuantizedWeight('bias', [1, 1], this.biasSpec);
+    this.buildBias([1, 1]);
     this.built = true;
   }
 
@@ -103,13 +73,10 @@ export class QScaleShift extends QLayer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => {
-      this.invokeCallHook(inputs, kwargs);
-      const x = singleTensor(inputs, this.name);
-      const training = trainingFlag(kwargs);
-      let y = tf.mul(x, this.weightSpec.slot.apply(this.weight!.read(), training));
-      if (this.bias !== null) y = tf.add(this.biasSpec.slot.apply(this.bias.read(), training), y);
-      return this.activationQ.apply(y, training);
+    return this.activatedCall(inputs, kwargs, (x, training) => {
+      const y = tf.mul(x, this.weightSpec.slot.apply(this.weight!.read(), training));
+      const bias = this.quantizedBias(training);
+      return bias === null ? y : tf.add(bias, y);
     });
   }
 

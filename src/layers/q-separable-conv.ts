@@ -9,59 +9,28 @@ import type { Quantizer } from '../quantizers/base.js';
 import {
   biasAdd,
   causalPad,
-  checkChannelsLast,
-  convOutputLength,
-  normalizePadding,
-  normalizeTuple,
+  convGeometryConfig,
+  convOutputShape,
+  definedChannels,
   positiveInt,
+  readConvGeometry,
   singleShape,
-  singleTensor,
-  trainingFlag,
+  type ConvGeometryArgs,
   type Kwargs,
   type LayerShape,
   type Padding,
   type ShapeArg,
 } from './layer-utils.js';
-import {
-  QLayer,
-  activationConfig,
-  activationSlot,
-  quantizedWeight,
-  weightConfig,
-  type KerasObjectSpec,
-  type QLayerArgs,
-  type QuantizedWeightSpec,
-  type QuantizerSpec,
-} from './q-layer-base.js';
-import type { QuantizerSlot } from './quantizer-slot.js';
+import { QBiasLayer, type QBiasLayerArgs } from './q-bias-layer.js';
+import { weightFromArgs, type QuantizedWeightArgs, type QuantizedWeightSpec } from './q-layer-base.js';
 
-export interface QSeparableConvArgs extends QLayerArgs {
+export interface QSeparableConvArgs extends QBiasLayerArgs, ConvGeometryArgs, QuantizedWeightArgs<'depthwise' | 'pointwise'> {
   filters: number;
-  kernelSize: number | number[];
-  strides?: number | number[];
-  /** `'valid'`, `'same'` (and `'causal'` for the 1-D layer). */
-  padding?: string;
-  /** Only channels-last is supported. */
-  dataFormat?: string;
-  dilationRate?: number | number[];
   depthMultiplier?: number;
-  activation?: QuantizerSpec;
-  useBias?: boolean;
-  depthwiseInitializer?: KerasObjectSpec;
-  pointwiseInitializer?: KerasObjectSpec;
-  biasInitializer?: KerasObjectSpec;
-  depthwiseRegularizer?: KerasObjectSpec;
-  pointwiseRegularizer?: KerasObjectSpec;
-  biasRegularizer?: KerasObjectSpec;
-  depthwiseConstraint?: KerasObjectSpec;
-  pointwiseConstraint?: KerasObjectSpec;
-  biasConstraint?: KerasObjectSpec;
-  depthwiseQuantizer?: QuantizerSpec;
-  pointwiseQuantizer?: QuantizerSpec;
-  biasQuantizer?: QuantizerSpec;
 }
 
-abstract class QSeparableConvBase extends QLayer {
+/** What the two separable convolutions share; QKeras order of the quantizers: `[depthwise, pointwise, bias]`. */
+abstract class QSeparableConvBase extends QBiasLayer {
   readonly rank: number;
   readonly filters: number;
   readonly kernelSize: number[];
@@ -70,61 +39,23 @@ abstract class QSeparableConvBase extends QLayer {
   readonly dataFormat = 'channelsLast' as const;
   readonly dilationRate: number[];
   readonly depthMultiplier: number;
-  readonly useBias: boolean;
   protected readonly depthwiseSpec: QuantizedWeightSpec;
   protected readonly pointwiseSpec: QuantizedWeightSpec;
-  protected readonly biasSpec: QuantizedWeightSpec;
-  protected readonly activationQ: QuantizerSlot;
   depthwiseKernel: tf.LayerVariable | null = null;
   pointwiseKernel: tf.LayerVariable | null = null;
-  bias: tf.LayerVariable | null = null;
 
   constructor(rank: number, args: QSeparableConvArgs) {
     super(args);
     const where = `${this.getClassName()}(${this.name})`;
     this.rank = rank;
     this.filters = positiveInt(args.filters, where, 'filters');
-    this.kernelSize = normalizeTuple(args.kernelSize, rank, where, 'kernelSize');
-    this.strides = normalizeTuple(args.strides ?? 1, rank, where, 'strides');
-    this.padding = normalizePadding(args.padding, where, rank === 1);
-    checkChannelsLast(args.dataFormat, where);
-    this.dilationRate = normalizeTuple(args.dilationRate ?? 1, rank, where, 'dilationRate');
+    ({ kernelSize: this.kernelSize, strides: this.strides, padding: this.padding, dilationRate: this.dilationRate } =
+      readConvGeometry(args, rank, where, rank === 1));
     this.depthMultiplier = positiveInt(args.depthMultiplier ?? 1, where, 'depthMultiplier');
-    this.useBias = args.useBias ?? true;
-    this.depthwiseSpec = quantizedWeight(
-      where,
-      'depthwise',
-      {
-        quantizer: args.depthwiseQuantizer,
-        initializer: args.depthwiseInitializer ?? 'glorot_uniform',
-        regularizer: args.depthwiseRegularizer,
-        constraint: args.depthwiseConstraint,
-      },
-      { weight: true },
-    );
-    this.pointwiseSpec = quantizedWeight(
-      where,
-      'pointwise',
-      {
-        quantizer: args.pointwiseQuantizer,
-        initializer: args.pointwiseInitializer ?? 'glorot_uniform',
-        regularizer: args.pointwiseRegularizer,
-        constraint: args.pointwiseConstraint,
-      },
-      { weight: true },
-    );
-    this.biasSpec = quantizedWeight(
-      where,
-      'bias',
-      {
-        quantizer: args.biasQuantizer,
-        initializer: args.biasInitializer ?? 'zeros',
-        regularizer: args.biasRegularizer,
-        constraint: args.biasConstraint,
-      },
-      { weight: false, autoRange: this.useBias },
-    );
-    this.activationQ = activationSlot(where, args.activation);
+    const kernel = { weight: true };
+    this.depthwiseSpec = this.declareWeight('depthwise', weightFromArgs(where, 'depthwise', args, 'glorot_uniform', kernel));
+    this.pointwiseSpec = this.declareWeight('pointwise', weightFromArgs(where, 'pointwise', args, 'glorot_uniform', kernel));
+    this.declareBiasAndActivation(where, args);
     this.inputSpec = [{ ndim: rank + 2 }];
   }
 
@@ -134,90 +65,45 @@ abstract class QSeparableConvBase extends QLayer {
   get pointwiseQuantizer(): Quantizer | null {
     return this.pointwiseSpec.slot.quantizer;
   }
-  get biasQuantizer(): Quantizer | null {
-    return this.biasSpec.slot.quantizer;
-  }
-  get activation(): Quantizer | null {
-    return this.activationQ.quantizer;
-  }
-
-  /** QKeras order: `[depthwise, pointwise, bias]`. */
-  getQuantizers(): (Quantizer | null)[] {
-    return this.slotQuantizers();
-  }
-
-  protected quantizerSlots(): ReadonlyArray<readonly [string, QuantizerSlot]> {
-    return [
-      ['depthwise', this.depthwiseSpec.slot],
-      ['pointwise', this.pointwiseSpec.slot],
-      ['bias', this.biasSpec.slot],
-    ];
-  }
-
-  protected override activationSlotOrNull(): QuantizerSlot {
-    return this.activationQ;
-  }
 
   override build(inputShape: ShapeArg): void {
     const shape = singleShape(inputShape, this.name);
     if (shape.length !== this.rank + 2) {
       throw new ConfigError(this.name, 'input shape', shape, `rank ${this.rank + 2} (channels last)`);
     }
-    const channels = shape[shape.length - 1];
-    if (channels === null || channels === undefined) {
-      throw new ConfigError(this.name, 'input shape', shape, 'a defined channel (last) dimension');
-    }
+    const channels = definedChannels(shape, this.name);
     const ones = new Array<number>(this.rank).fill(1);
     const d = this.depthwiseSpec;
     const p = this.pointwiseSpec;
     this.depthwiseKernel = this.addQuantizedWeight('depthwise_kernel', [...this.kernelSize, channels, this.depthMultiplier], d);
     this.pointwiseKernel = this.addQuantizedWeight('pointwise_kernel', [...ones, channels * this.depthMultiplier, this.filters], p);
-    if (this.useBias) {
-      const b = this.biasSpec;
-      this.bias = this.addQuantizedWeight('bias', [this.filters], b);
-    }
+    this.buildBias([this.filters]);
     this.inputSpec = [{ ndim: this.rank + 2, axes: { [-1]: channels } }];
     this.built = true;
   }
 
   override computeOutputShape(inputShape: ShapeArg): LayerShape {
-    const shape = singleShape(inputShape, this.name);
-    const space = shape.slice(1, -1).map((len, i) =>
-      convOutputLength(len, this.kernelSize[i]!, this.padding, this.strides[i]!, this.dilationRate[i]!),
-    );
-    return [shape[0] ?? null, ...space, this.filters];
+    return convOutputShape(singleShape(inputShape, this.name), this, this.filters);
   }
 
   /** The separable convolution proper, on NHWC input with 4-D kernels. */
   protected abstract convolve(x: tf.Tensor, depthwise: tf.Tensor, pointwise: tf.Tensor): tf.Tensor;
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => {
-      this.invokeCallHook(inputs, kwargs);
-      const x = singleTensor(inputs, this.name);
-      const training = trainingFlag(kwargs);
+    return this.activatedCall(inputs, kwargs, (x, training) => {
       const dw = this.depthwiseSpec.slot.apply(this.depthwiseKernel!.read(), training);
       const pw = this.pointwiseSpec.slot.apply(this.pointwiseKernel!.read(), training);
-      let y = this.convolve(x, dw, pw);
-      if (this.bias !== null) y = biasAdd(y, this.biasSpec.slot.apply(this.bias.read(), training));
-      return this.activationQ.apply(y, training);
+      const y = this.convolve(x, dw, pw);
+      const bias = this.quantizedBias(training);
+      return bias === null ? y : biasAdd(y, bias);
     });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
     return {
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      strides: this.strides,
-      padding: this.padding,
-      dataFormat: this.dataFormat,
-      dilationRate: this.dilationRate,
+      ...convGeometryConfig(this),
       depthMultiplier: this.depthMultiplier,
-      activation: activationConfig(this.activationQ),
-      useBias: this.useBias,
-      ...weightConfig('depthwise', this.depthwiseSpec),
-      ...weightConfig('pointwise', this.pointwiseSpec),
-      ...weightConfig('bias', this.biasSpec),
+      ...this.biasLayerConfig(),
       ...super.getConfig(),
     } as tf.serialization.ConfigDict;
   }

@@ -303,9 +303,10 @@ export function generateLayerDataTypeMap(g: QtGraph, sources: readonly QtQuantiz
         });
       }
     } else if (QKERAS_MAC.includes(cls) || KERAS_MAC.includes(cls)) {
-      map.set(layer, macLayer(g, id, layer, cls, firstInput(), base, wShapes, bShapes, o, make, outputOf, refQuantizer, refAccumulator));
+      map.set(layer, macLayer(g, cls, { id, layer, input: firstInput(), base, wShapes, bShapes, o, make, outputOf, refQuantizer, refAccumulator }));
     } else if (cls === 'QConv2DBatchnorm' || cls === 'QDepthwiseConv2DBatchnorm') {
-      map.set(layer, foldedMacLayer(id, layer, firstInput(), base, wShapes, bShapes, o, make, outputOf, refQuantizer, refAccumulator));
+      const c: MacContext = { id, layer, input: firstInput(), base, wShapes, bShapes, o, make, outputOf, refQuantizer, refAccumulator };
+      map.set(layer, foldedMacLayer(c));
     } else {
       // No rule for this layer: its input type passes through (QKeras prints a warning).
       passedThrough.push(`${layer.name} (${cls})`);
@@ -352,44 +353,68 @@ function bnQuantizers(
   return r;
 }
 
-function macLayer(
-  g: QtGraph,
-  id: number,
-  layer: tf.layers.Layer,
-  cls: string,
-  input: QtQuantizer,
-  base: Base,
-  wShapes: number[] | null,
-  bShapes: number | null,
-  o: LayerMapOptions,
-  make: (q: EdgeValue | string) => QtQuantizer,
-  outputOf: (id: number, q: QtQuantizer) => QtQuantizer,
-  refQuantizer: () => QtQuantizer,
-  refAccumulator: () => QtQuantizer,
-): LayerDataType {
-  const qs = layerQuantizers(layer);
-  const reference = o.forReference || qs === null;
+/** What the mappers of the weight (multiply-accumulate) layers read. */
+interface MacContext {
+  readonly id: number;
+  readonly layer: tf.layers.Layer;
+  readonly input: QtQuantizer;
+  readonly base: Base;
+  readonly wShapes: number[] | null;
+  readonly bShapes: number | null;
+  readonly o: LayerMapOptions;
+  readonly make: (q: EdgeValue | string) => QtQuantizer;
+  readonly outputOf: (id: number, q: QtQuantizer) => QtQuantizer;
+  readonly refQuantizer: () => QtQuantizer;
+  readonly refAccumulator: () => QtQuantizer;
+}
+
+/**
+ * The weight and bias quantizers of a weight layer: the reference ones when asked or when the layer has
+ * no quantizers, else its own (an absent bias quantizer is null with `optionalBias`), po2 ones updated
+ * with the inference weights. `where` names the layer in the unsupported-quantizer error.
+ */
+function weightBiasQuantizers(
+  c: MacContext,
+  where: string,
+  optionalBias: boolean,
+): { reference: boolean; weightQuantizer: QtQuantizer; biasQuantizer: QtQuantizer | null; kerasWeightQuantizer: Quantizer | null } {
+  const qs = layerQuantizers(c.layer);
+  const reference = c.o.forReference || qs === null;
   let weightQuantizer: QtQuantizer;
   let biasQuantizer: QtQuantizer | null;
   let kerasWeightQuantizer: Quantizer | null = null;
   if (reference) {
-    weightQuantizer = refQuantizer();
-    biasQuantizer = refQuantizer();
+    weightQuantizer = c.refQuantizer();
+    biasQuantizer = c.refQuantizer();
   } else {
     kerasWeightQuantizer = qs[0] ?? null;
     const kerasBias = qs[1] ?? null;
     for (const [q, what] of [[kerasWeightQuantizer, 'weight'], [kerasBias, 'bias']] as const) {
-      if (!isSupported(q)) throw new TagMissingError(`qtools: unsupported ${what} quantizer ${q!.toString()} on layer ${layer.name} (${cls})`);
+      if (!isSupported(q)) throw new TagMissingError(`qtools: unsupported ${what} quantizer ${q!.toString()} on layer ${where}`);
     }
-    weightQuantizer = make(kerasWeightQuantizer);
-    biasQuantizer = make(kerasBias);
+    weightQuantizer = c.make(kerasWeightQuantizer);
+    biasQuantizer = kerasBias || !optionalBias ? c.make(kerasBias) : null;
   }
-  const useBias = (layer as unknown as { useBias?: boolean }).useBias ?? layer.weights.length > 1;
-  if (o.isInference) {
-    const weights = layerWeights(layer, o.modelWeightsAlreadyQuantized);
+  if (c.o.isInference) {
+    const weights = layerWeights(c.layer, c.o.modelWeightsAlreadyQuantized);
     if (weightQuantizer.isPo2 && weights[0]) weightQuantizer.updateInferenceValues(weights[0]);
-    if (biasQuantizer.isPo2 && weights[1]) biasQuantizer.updateInferenceValues(weights[1]);
+    if (biasQuantizer?.isPo2 && weights[1]) biasQuantizer.updateInferenceValues(weights[1]);
   }
+  return { reference, weightQuantizer, biasQuantizer, kerasWeightQuantizer };
+}
+
+/** Both operations of a reference mapping compute on the reference accumulator type. */
+function useReferenceAccumulator(c: MacContext, multiplier: QtOperation, accumulator: QtOperation): void {
+  accumulator.output = c.refAccumulator();
+  multiplier.output = c.refAccumulator();
+}
+
+function macLayer(g: QtGraph, cls: string, c: MacContext): LayerDataType {
+  const { id, layer, input, base, wShapes, bShapes, o, outputOf, refAccumulator } = c;
+  const resolved = weightBiasQuantizers(c, `${layer.name} (${cls})`, false);
+  const { reference, weightQuantizer, kerasWeightQuantizer } = resolved;
+  const useBias = (layer as unknown as { useBias?: boolean }).useBias ?? layer.weights.length > 1;
+  const biasQuantizer = useBias ? resolved.biasQuantizer : null;
   const multiplier = makeMultiplier(weightQuantizer, input);
   const hw = o.hwWeightDict?.[layer.name];
   const fusing = hw?.enable_bn_fusing === true;
@@ -400,17 +425,8 @@ function macLayer(
   // A depthwise kernel (kh, kw, C, multiplier) sums over kh·kw products only.
   const accShape = isDepthwise ? [...kernel.slice(0, -2), 1, 1] : kernel;
   const kernelAccumulator = makeAccumulator(accShape, multiplier, false);
-  let accumulator: QtOperation;
-  if (!useBias) {
-    biasQuantizer = null;
-    accumulator = kernelAccumulator;
-  } else {
-    accumulator = makeAdder(kernelAccumulator.output, biasQuantizer);
-  }
-  if (reference) {
-    accumulator.output = refAccumulator();
-    multiplier.output = refAccumulator();
-  }
+  const accumulator = biasQuantizer === null ? kernelAccumulator : makeAdder(kernelAccumulator.output, biasQuantizer);
+  if (reference) useReferenceAccumulator(c, multiplier, accumulator);
 
   if (fusing) {
     const bnNode = g.successors(id).map((s) => g.node(s)).find((n) => n.layer !== null);
@@ -475,41 +491,10 @@ function macLayer(
 }
 
 /** QConv2DBatchnorm / QDepthwiseConv2DBatchnorm: folded weights, bias type derived from the accumulator if absent. */
-function foldedMacLayer(
-  id: number,
-  layer: tf.layers.Layer,
-  input: QtQuantizer,
-  base: Base,
-  wShapes: number[] | null,
-  bShapes: number | null,
-  o: LayerMapOptions,
-  make: (q: EdgeValue | string) => QtQuantizer,
-  outputOf: (id: number, q: QtQuantizer) => QtQuantizer,
-  refQuantizer: () => QtQuantizer,
-  refAccumulator: () => QtQuantizer,
-): LayerDataType {
-  const qs = layerQuantizers(layer);
-  const reference = o.forReference || qs === null;
-  let weightQuantizer: QtQuantizer;
-  let biasQuantizer: QtQuantizer | null;
-  let kerasWeightQuantizer: Quantizer | null = null;
-  if (reference) {
-    weightQuantizer = refQuantizer();
-    biasQuantizer = refQuantizer();
-  } else {
-    kerasWeightQuantizer = qs[0] ?? null;
-    const kerasBias = qs[1] ?? null;
-    for (const [q, what] of [[kerasWeightQuantizer, 'weight'], [kerasBias, 'bias']] as const) {
-      if (!isSupported(q)) throw new TagMissingError(`qtools: unsupported ${what} quantizer ${q!.toString()} on layer ${layer.name}`);
-    }
-    weightQuantizer = make(kerasWeightQuantizer);
-    biasQuantizer = kerasBias ? make(kerasBias) : null;
-  }
-  if (o.isInference) {
-    const weights = layerWeights(layer, o.modelWeightsAlreadyQuantized);
-    if (weightQuantizer.isPo2 && weights[0]) weightQuantizer.updateInferenceValues(weights[0]);
-    if (biasQuantizer?.isPo2 && weights[1]) biasQuantizer.updateInferenceValues(weights[1]);
-  }
+function foldedMacLayer(c: MacContext): LayerDataType {
+  const { id, layer, input, base, wShapes, bShapes, outputOf } = c;
+  const { reference, weightQuantizer, kerasWeightQuantizer, ...resolved } = weightBiasQuantizers(c, layer.name, true);
+  let biasQuantizer = resolved.biasQuantizer;
   const multiplier = makeMultiplier(weightQuantizer, input);
   if (kerasWeightQuantizer) adjustMultiplierForAutoPo2(multiplier, kerasWeightQuantizer);
   const accumulator = makeAccumulator(weightShape(layer, 0) ?? [1], multiplier, biasQuantizer !== null);
@@ -521,10 +506,7 @@ function foldedMacLayer(
       accumulator.output.intBits += 1;
     }
   }
-  if (reference) {
-    accumulator.output = refAccumulator();
-    multiplier.output = refAccumulator();
-  }
+  if (reference) useReferenceAccumulator(c, multiplier, accumulator);
   return {
     ...base,
     kind: 'folded_mac',

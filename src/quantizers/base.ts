@@ -81,6 +81,18 @@ export abstract class Quantizer {
     return { class_name: this.className, config: this.getConfig() };
   }
 
+  /**
+   * Frees the tensors the quantizer keeps from its last call (a per-channel `scale`) and returns to its
+   * state before the first call; it stays usable (the next call computes them again). Q layers call it
+   * when they are disposed.
+   */
+  dispose(): void {
+    if (this.scale instanceof tf.Tensor) {
+      if (!this.scale.isDisposed) this.scale.dispose();
+      this.scale = null;
+    }
+  }
+
   /** Replaces the stored scale, keeping the new tensor alive outside tidy scopes and freeing the old one. */
   protected setScale(scale: tf.Tensor | number | null): void {
     if (this.scale instanceof tf.Tensor && !this.scale.isDisposed) this.scale.dispose();

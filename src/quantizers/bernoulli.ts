@@ -100,7 +100,7 @@ export class Bernoulli extends Quantizer {
     const alpha = this.alpha;
     if (alpha === null || typeof alpha === 'number') return alpha ?? 1;
     if (alpha === 'auto' || alpha === 'auto_po2') return getLeastSquaresScale(alpha, x, q, { where: this.toString() });
-    return alphaMultiplier(alpha);
+    return alphaMultiplier(alpha, x, this.toString());
   }
 
   /** QKeras: a kernel quantizer without alpha gets `alpha="auto_po2"`. */

@@ -161,7 +161,7 @@ export class Binary extends Quantizer {
 
   private leastSquares(x: tf.Tensor, k: tf.Tensor): tf.Tensor | number {
     if (this.alpha === null) return 1.0;
-    if (!isAutoAlpha(this.alpha)) return alphaMultiplier(this.alpha);
+    if (!isAutoAlpha(this.alpha)) return alphaMultiplier(this.alpha, x, this.toString());
     return getLeastSquaresScale(this.alpha, x, k, {
       scaleAxis: this.scaleAxis,
       elementsPerScale: this.elementsPerScale,
@@ -266,7 +266,7 @@ export class StochasticBinary extends Binary {
           ? 1.0
           : isAutoAlpha(this.alpha)
             ? getLeastSquaresScale(this.alpha, xf, signNoZero(xf), { where: this.toString() })
-            : alphaMultiplier(this.alpha);
+            : alphaMultiplier(this.alpha, xf, this.toString());
       this.setScale(scale);
       return through(xf, tf.mul(scale, q));
     });

@@ -222,7 +222,7 @@ export class QuantizedBits extends Quantizer {
       xq = tf.add(s, tf.sub(1, tf.abs(s)));
       if (!pyTruthy(this.keepNegative)) xq = tf.div(tf.add(xq, 1), 2);
     }
-    const scale = alpha === null ? 1.0 : alphaMultiplier(alpha);
+    const scale = alpha === null ? 1.0 : alphaMultiplier(alpha, x, this.toString());
     this.setScale(scale);
     xq = tf.mul(scale, xq);
     // Only a tiny step or alpha can produce float32 subnormals, which TF would have flushed to zero.
@@ -259,7 +259,7 @@ export class QuantizedBits extends Quantizer {
 
     let scale: tf.Tensor;
     if (this.freezeScale) {
-      const frozen = alphaMultiplier(this.postTrainingScale!);
+      const frozen = alphaMultiplier(this.postTrainingScale!, x, this.toString(), 'post_training_scale');
       if (this.scale === null) this.setScale(frozen);
       scale = tf.div(frozen, m);
     } else {

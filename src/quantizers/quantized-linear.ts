@@ -98,10 +98,21 @@ export class QuantizedLinear extends Quantizer {
     this.varName = varName;
     this.useVariables = asBool(where, 'use_variables', values.use_variables!);
     this.quantizationScale = this.defaultQuantizationScale();
-    // `scale` is quantization scale / data-type scale; a list alpha's tensor appears on the first call.
-    if (this.alpha === null || typeof this.alpha !== 'object') {
-      this.scale = Math.fround(this.quantizationScale / this.dataTypeScale);
-    }
+    this.scale = this.initialScale();
+  }
+
+  /** `scale` before the first call: quantization scale / data-type scale; a list alpha's appears on the first call. */
+  private initialScale(): number | null {
+    if (this.alpha !== null && typeof this.alpha === 'object') return null;
+    return Math.fround(this.defaultQuantizationScale() / this.dataTypeScale);
+  }
+
+  /** Also frees the kept quantization scale (an auto or list alpha's, per channel). */
+  override dispose(): void {
+    super.dispose();
+    if (this.quantizationScale instanceof tf.Tensor && !this.quantizationScale.isDisposed) this.quantizationScale.dispose();
+    this.quantizationScale = this.defaultQuantizationScale();
+    this.scale = this.initialScale();
   }
 
   /** `2**(integer - bits + keep_negative)`: the step of the stored integer type. */
@@ -129,7 +140,10 @@ export class QuantizedLinear extends Quantizer {
   getClipBounds(): [number, number] {
     if (this.useSignFunction) return [-0.5, 0.5];
     const po2 = pow2f(this.bits - Number(this.keepNegative));
-    const lo = Math.fround(Number(this.keepNegative) * Math.fround(-po2 + Number(this.symmetric)));
+    const neg = Math.fround(-po2 + Number(this.symmetric));
+    // keep_negative * neg as QKeras computes it (sign of zero included), without 0 * -Infinity = NaN
+    // when a huge bits makes po2 infinite.
+    const lo = Number(this.keepNegative) === 0 ? (neg < 0 ? -0 : 0) : neg;
     return [lo, Math.fround(po2 - 1)];
   }
 
@@ -142,7 +156,7 @@ export class QuantizedLinear extends Quantizer {
         this.keepQuantizationScale(qs);
       } else if (this.alpha !== null && typeof this.alpha !== 'number' && typeof this.quantizationScale === 'number') {
         // A per-channel list alpha: alpha * data-type scale, as a float32 tensor.
-        qs = tf.mul(alphaMultiplier(this.alpha), this.dataTypeScale);
+        qs = tf.mul(alphaMultiplier(this.alpha, xf, this.toString()), this.dataTypeScale);
         this.keepQuantizationScale(qs);
       } else {
         qs = this.quantizationScale;

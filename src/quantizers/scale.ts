@@ -400,9 +400,23 @@ export function isAutoAlpha(alpha: Alpha): alpha is 'auto' | 'auto_po2' {
   return alpha === 'auto' || alpha === 'auto_po2';
 }
 
-/** A numeric alpha as a multiplier: a number stays a number, a list becomes a float32 tensor (broadcast along the last axes). */
-export function alphaMultiplier(alpha: number | NumberList): number | tf.Tensor {
-  return typeof alpha === 'number' ? alpha : tf.tensor(alpha as number[], undefined, 'float32');
+/**
+ * A numeric alpha as a multiplier: a number stays a number, a list becomes a float32 tensor (broadcast along
+ * the last axes). Given the tensor `x` it scales, a list whose shape does not broadcast onto `x`'s last axes
+ * (a per-channel alpha with the wrong channel count) is a `ConfigError` naming `where` and `field`.
+ */
+export function alphaMultiplier(alpha: number | NumberList, x?: tf.Tensor, where = 'quantizer', field = 'alpha'): number | tf.Tensor {
+  if (typeof alpha === 'number') return alpha;
+  const t = tf.tensor(alpha as number[], undefined, 'float32');
+  if (x !== undefined) {
+    const a = t.shape;
+    const fits = a.length <= x.rank && a.every((d, i) => d === 1 || d === x.shape[x.rank - a.length + i]);
+    if (!fits) {
+      t.dispose();
+      throw new ConfigError(where, field, alpha, `a number or a list broadcastable to the last axes of the values it scales, shape [${x.shape.join(', ')}] (one entry per channel)`);
+    }
+  }
+  return t;
 }
 
 /** All numbers of a (nested) list. */
@@ -445,7 +459,10 @@ export function axisArgStr(v: number | readonly number[]): string {
 /** Validates a QKeras flag that may be a bool or a number (`symmetric=1`, `keep_negative=True`). */
 export function readFlag(where: string, field: string, v: ArgValue): boolean | number {
   const n = v instanceof PyFloat ? v.value : v;
-  if (typeof n === 'boolean' || (typeof n === 'number' && Number.isFinite(n))) return n;
+  // symmetric and keep_negative enter the arithmetic (bits - keep_negative, symmetric / m), where any
+  // number but 0 and 1 builds an empty or inverted clip range; other flags are read for truthiness only.
+  const arithmetic = field === 'symmetric' || field === 'keep_negative';
+  if (typeof n === 'boolean' || (typeof n === 'number' && (arithmetic ? n === 0 || n === 1 : Number.isFinite(n)))) return n;
   throw new ConfigError(where, field, v, 'True, False or a number (0/1)');
 }
 

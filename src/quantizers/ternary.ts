@@ -125,7 +125,7 @@ export class Ternary extends Quantizer {
     if (isAutoAlpha(this.alpha)) {
       [scale, q] = this.autoScaleAndCodes(x, this.alpha, training);
     } else {
-      scale = this.alpha === null ? 1.0 : alphaMultiplier(this.alpha);
+      scale = this.alpha === null ? 1.0 : alphaMultiplier(this.alpha, x, this.toString());
       q = ternaryCodes(x, this.threshold ?? DEFAULT_TERNARY_THRESHOLD, x);
     }
     const base = this.alpha === null ? tf.tanh(x) : x;

@@ -5,18 +5,10 @@
  * can be run on 'wasm' and on 'cpu' in one process and compared.
  */
 import * as tf from '@tensorflow/tfjs';
+import { mulberry32 } from '../../src/utils/mulberry32.js';
 
 /** mulberry32: a tiny seeded generator, so that every case draws the same numbers on every run. */
-export function makeRng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const makeRng = mulberry32;
 
 /**
  * How an input's values are drawn: `signed` in [-1, 1), `positive` in [0.5, 1.5) (for log, sqrt, pow),

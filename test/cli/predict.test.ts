@@ -9,70 +9,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../../src/backend/index.js';
-import { main } from '../../src/cli.js';
-import { QConv2D, QDense } from '../../src/layers/index.js';
 import { saveQmodel } from '../../src/utils/save-load.js';
 import { exportKeras } from '../../src/import/export-keras.js';
 import { getQuantizer } from '../../src/quantizers/index.js';
 import { logitsModel } from '../../src/engines/index.js';
-import { randomizeWeights, rng, samples } from '../lower/zoo.js';
+import { CLI_CNN_INPUT_QUANTIZER as Q_IN, cliCnn, nested, writeCliInputs } from '../helpers/cli-cnn.js';
+import { runCli as run } from '../helpers/run-cli.js';
 
-const Q_IN = 'quantized_bits(8,2,1)';
 let dir: string;
 let model: tf.LayersModel;
 let xs: number[][];
 
-function nested(flat: number[]): number[][][] {
-  return Array.from({ length: 6 }, (_, i) => Array.from({ length: 5 }, (_, j) => [flat[(i * 5 + j) * 2]!, flat[(i * 5 + j) * 2 + 1]!]));
-}
-
 beforeAll(async () => {
   await ready();
   dir = mkdtempSync(join(tmpdir(), 'qk-predict-'));
-  const input = tf.input({ shape: [6, 5, 2], name: 'img' });
-  let x = new QConv2D({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', kernelQuantizer: 'quantized_bits(4,0,1)', biasQuantizer: 'quantized_bits(6,2,1)', activation: 'quantized_relu(4,2)', name: 'conv' }).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.flatten({ name: 'flat' }).apply(x) as tf.SymbolicTensor;
-  x = new QDense({ units: 4, kernelQuantizer: 'quantized_po2(4)', biasQuantizer: 'quantized_bits(6,2,1)', name: 'head' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.activation({ activation: 'softmax', name: 'softmax' }).apply(x) as tf.SymbolicTensor;
-  model = tf.model({ inputs: input, outputs: x, name: 'cli_cnn' });
-  randomizeWeights(model, rng(77));
+  model = cliCnn();
   await saveQmodel(model, join(dir, 'model'));
   await exportKeras(model, join(dir, 'keras'));
-  xs = samples(rng(78), 300, 60, { frac: 5, lo: -127, hi: 127 });
-  writeFileSync(join(dir, 'in.json'), JSON.stringify(xs.map(nested)));
+  xs = writeCliInputs(join(dir, 'in.json'), 78, 300);
 });
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the CLI in-process, capturing what it prints and its exit code. */
-async function run(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (stdout += `${a.join(' ')}\n`));
-  const err = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (stderr += `${a.join(' ')}\n`));
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  const errw = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  try {
-    await main(['node', 'qkeras', ...args]);
-    return { code: Number(process.exitCode ?? 0), stdout, stderr };
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-    out.mockRestore();
-    errw.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 afterEach(() => {
   process.exitCode = undefined;

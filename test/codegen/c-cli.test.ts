@@ -3,42 +3,27 @@
  * `qkeras predict --engine c` writes the same out.json as `--engine ir` byte for byte, and errors are one
  * line with exit code 1. Runs the CLI in-process through `main`.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../../src/backend/index.js';
-import { main } from '../../src/cli.js';
-import { QConv2D, QDense } from '../../src/layers/index.js';
 import { saveQmodel } from '../../src/utils/save-load.js';
 import { C_COMPILER, findOptionalTool, runTool } from '../../src/sim/tools.js';
 import { STRICT_C_FLAGS } from '../../src/sim/c-runner.js';
-import { randomizeWeights, rng, samples } from '../lower/zoo.js';
+import { CLI_CNN_INPUT_QUANTIZER as Q_IN, cliCnn, writeCliInputs } from '../helpers/cli-cnn.js';
+import { runCli as run } from '../helpers/run-cli.js';
 
-const Q_IN = 'quantized_bits(8,2,1)';
 const cc = findOptionalTool(C_COMPILER);
 let dir: string;
-let xs: number[][];
-
-function nested(flat: number[]): number[][][] {
-  return Array.from({ length: 6 }, (_, i) => Array.from({ length: 5 }, (_, j) => [flat[(i * 5 + j) * 2]!, flat[(i * 5 + j) * 2 + 1]!]));
-}
 
 beforeAll(async () => {
   await ready();
   dir = mkdtempSync(join(tmpdir(), 'qk-ccli-'));
-  const input = tf.input({ shape: [6, 5, 2], name: 'img' });
-  let x = new QConv2D({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', kernelQuantizer: 'quantized_bits(4,0,1)', biasQuantizer: 'quantized_bits(6,2,1)', activation: 'quantized_relu(4,2)', name: 'conv' }).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.flatten({ name: 'flat' }).apply(x) as tf.SymbolicTensor;
-  x = new QDense({ units: 4, kernelQuantizer: 'quantized_po2(4)', biasQuantizer: 'quantized_bits(6,2,1)', name: 'head' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.activation({ activation: 'softmax', name: 'softmax' }).apply(x) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: x, name: 'cli_cnn' });
-  randomizeWeights(model, rng(77));
+  const model = cliCnn();
   await saveQmodel(model, join(dir, 'model'));
   model.dispose();
-  xs = samples(rng(78), 1000, 60, { frac: 5, lo: -127, hi: 127 });
-  writeFileSync(join(dir, 'in.json'), JSON.stringify(xs.map(nested)));
+  writeCliInputs(join(dir, 'in.json'), 78, 1000);
 });
 
 afterAll(() => {
@@ -48,31 +33,6 @@ afterAll(() => {
 afterEach(() => {
   process.exitCode = undefined;
 });
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function run(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (stdout += `${a.join(' ')}\n`));
-  const err = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (stderr += `${a.join(' ')}\n`));
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  const errw = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  try {
-    await main(['node', 'qkeras', ...args]);
-    return { code: Number(process.exitCode ?? 0), stdout, stderr };
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-    out.mockRestore();
-    errw.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 describe('qkeras compile --target c', () => {
   it('writes the model, prints the API and memory, and the sources compile with the strict flags', async () => {

@@ -4,18 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { CallOptions, Quantizer } from '../../src/quantizers/base.js';
+import { mulberry32 } from '../../src/utils/mulberry32.js';
 
 /** A seeded uniform [0, 1) generator (mulberry32), so property cases are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 /** `n` float32 values uniform in [lo, hi), from `seed`. */
 export function uniformValues(seed: number, n: number, lo: number, hi: number): number[] {

@@ -11,7 +11,7 @@
  * - getFoldedWeights, the weight order, and a saveQmodel/loadQmodel round trip.
  */
 import * as tf from '@tensorflow/tfjs';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Quantizer } from '../../src/quantizers/base.js';
 import { expectClose, expectRoundTrip, outputsAndGrads, seeded } from './layer-checks.js';
 
@@ -188,4 +188,27 @@ export async function expectFoldedRoundTrip(c: FoldedCase, mode: string, seed: n
   expect(again.batchnorm.foldingMode).toBe(mode);
   expect(again.batchnorm.emaFreezeDelay).toBe(5);
   expect(data((loaded.getLayer('folded') as tf.layers.Layer).getWeights()[4]!)).toEqual([0]);
+}
+
+/**
+ * The per-mode tests of a folded layer, in both folding modes: `cases` without quantizers equal `op` +
+ * batchNormalization, with quantizers follow QKeras's folding; the first case freezes its statistics and
+ * round-trips. Seeds count up from `seed` in that order.
+ */
+export function itFoldsInBothModes(op: string, cases: readonly FoldedCase[], seed: number): void {
+  const n = cases.length;
+  for (const mode of ['ema_stats_folding', 'batch_stats_folding']) {
+    it(`${mode}: without quantizers equals ${op} + batchNormalization (outputs, gradients, statistics)`, () => {
+      cases.forEach((c, i) => expectEqualsUnfolded(c, mode, seed + i));
+    });
+    it(`${mode}: with quantizers follows QKeras's folding exactly (inference and training)`, () => {
+      cases.forEach((c, i) => expectQuantizedFolding(c, mode, seed + n + i));
+    });
+    it(`${mode}: emaFreezeDelay freezes the statistics after delay + 2 training calls`, () => {
+      expectFreeze(cases[0]!, mode, seed + 2 * n);
+    });
+    it(`${mode}: round-trips through saveQmodel/loadQmodel`, async () => {
+      await expectFoldedRoundTrip(cases[0]!, mode, seed + 2 * n + 1);
+    });
+  }
 }

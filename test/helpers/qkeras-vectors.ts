@@ -5,6 +5,7 @@
  * to float16 first).
  */
 import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { Quantizer, QuantizerClass } from '../../src/quantizers/base.js';
@@ -120,4 +121,41 @@ export function expectMatches(
     const ok = tol.exact ? a === Math.fround(e) : a === e || Math.abs(a - e) <= atol + rtol * Math.abs(e);
     expect(ok, `${label}[${i}]: got ${a}, expected ${e} (${JSON.stringify(tol)})`).toBe(true);
   }
+}
+
+/** What a test adds to a quantizer_call vector: how to apply the vector's setup, and checks of its own. */
+export interface CallVectorHooks {
+  /** Applies `setup` (qnoise factor, learning phase, internal sigmoid) to the built quantizer. */
+  readonly prepare?: (q: Quantizer, setup: Record<string, unknown>) => void;
+  /** More comparisons after the call (a recorded scale, the string form). */
+  readonly check?: (q: Quantizer) => void;
+}
+
+/**
+ * Runs a `quantizer_call` vector: the quantizer built from `classes` maps the input to the expected
+ * output, and has the recorded min/max when the vector holds them (`expected_min_max`).
+ */
+export function expectCallVector(v: Vector, classes: readonly QuantizerClass[], hooks: CallVectorHooks = {}): void {
+  const q = buildQuantizer(v.quantizer, classes);
+  hooks.prepare?.(q, v.setup ?? {});
+  const x = tf.tensor(v.input as number[]);
+  const y = q.call(x);
+  expectMatches({ values: y.dataSync(), shape: y.shape }, v.expected, v.tolerance, `#${v.id}`);
+  if ('expected_min_max' in v) {
+    expectMatches({ values: [q.min(), q.max()], shape: [2] }, v.expected_min_max, v.tolerance, `#${v.id} min/max`);
+  }
+  hooks.check?.(q);
+  tf.dispose([x, y]);
+}
+
+/** A vector's `update_qnoise_factor` setup. */
+export function applyQnoiseFactor(q: Quantizer, setup: Record<string, unknown>): void {
+  if ('update_qnoise_factor' in setup) q.updateQnoiseFactor(setup.update_qnoise_factor as number);
+}
+
+/** Runs a `quantizer_method` vector: `range()`, or `[min(), max()]` for `min_max`. */
+export function expectMethodVector(v: Vector, classes: readonly QuantizerClass[]): void {
+  const q = buildQuantizer(v.quantizer, classes);
+  const got = v.method === 'range' ? q.range() : [q.min(), q.max()];
+  expectMatches({ values: got, shape: [got.length] }, v.expected, v.tolerance, `#${v.id}`);
 }

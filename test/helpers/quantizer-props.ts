@@ -1,14 +1,7 @@
+import { mulberry32 } from '../../src/utils/mulberry32.js';
+
 /** Seeded inputs for the quantizer property tests (mulberry32: small, fast, reproducible). */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const makeRng = mulberry32;
 
 /** `n` float32 values uniform in [lo, hi). */
 export function values(rng: () => number, n: number, lo: number, hi: number): number[] {

@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../src/utils/mulberry32.js';
+
 /**
  * Straightforward float64 references for the interpreter tests. All values in these tests are dyadic
  * with few bits, so float64 computes them exactly; the references share no code with src/ir.
@@ -136,16 +138,7 @@ export function avgPoolRef(
 }
 
 /** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** Random integers in [lo, hi]. */
 export function randInts(r: () => number, n: number, lo: number, hi: number): number[] {

@@ -9,15 +9,7 @@ import { ready } from '../../src/backend/index.js';
 import { ConfigError, UnsupportedError } from '../../src/errors.js';
 import { QConv2D } from '../../src/layers/q-conv.js';
 import { QConv2DBatchnorm } from '../../src/layers/q-conv2d-batchnorm.js';
-import {
-  expectEqualsUnfolded,
-  expectFoldedRoundTrip,
-  expectFoldedWeights,
-  expectFreeze,
-  expectQuantizedFolding,
-  expectWeightOrder,
-  type FoldedCase,
-} from '../helpers/folding-checks.js';
+import { expectFoldedWeights, expectWeightOrder, itFoldsInBothModes, type FoldedCase } from '../helpers/folding-checks.js';
 import { expectClose } from '../helpers/layer-checks.js';
 
 beforeAll(async () => {
@@ -32,8 +24,6 @@ const conv: FoldedCase = {
   foldKernel: (k, inv) => tf.mul(k, inv),
   kernelName: 'kernel',
 };
-
-const MODES = ['ema_stats_folding', 'batch_stats_folding'];
 
 describe('QConv2DBatchnorm', () => {
   it('is a QConv2D with QKeras defaults, weight order and quantizer order', () => {
@@ -63,20 +53,7 @@ describe('QConv2DBatchnorm', () => {
     expect(() => l.apply(tf.zeros([1, 3, 3, 2]))).toThrow(/axis/);
   });
 
-  for (const mode of MODES) {
-    it(`${mode}: without quantizers equals conv2d + batchNormalization (outputs, gradients, statistics)`, () => {
-      expectEqualsUnfolded(conv, mode, 1);
-    });
-    it(`${mode}: with quantizers follows QKeras's folding exactly (inference and training)`, () => {
-      expectQuantizedFolding(conv, mode, 2);
-    });
-    it(`${mode}: emaFreezeDelay freezes the statistics after delay + 2 training calls`, () => {
-      expectFreeze(conv, mode, 3);
-    });
-    it(`${mode}: round-trips through saveQmodel/loadQmodel`, async () => {
-      await expectFoldedRoundTrip(conv, mode, 4);
-    });
-  }
+  itFoldsInBothModes('conv2d', [conv], 1);
 
   it('getFoldedWeights: gamma·kernel/sqrt(var+eps) and gamma·(bias−mean)/sqrt(var+eps)+beta, by hand', () => {
     expectFoldedWeights(conv, 5);

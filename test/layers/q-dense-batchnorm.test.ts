@@ -8,15 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../../src/backend/index.js';
 import { QDense } from '../../src/layers/q-dense.js';
 import { QDenseBatchnorm } from '../../src/layers/q-dense-batchnorm.js';
-import {
-  expectEqualsUnfolded,
-  expectFoldedRoundTrip,
-  expectFoldedWeights,
-  expectFreeze,
-  expectQuantizedFolding,
-  expectWeightOrder,
-  type FoldedCase,
-} from '../helpers/folding-checks.js';
+import { expectFoldedWeights, expectWeightOrder, itFoldsInBothModes, type FoldedCase } from '../helpers/folding-checks.js';
 
 beforeAll(async () => {
   await ready();
@@ -34,8 +26,6 @@ const dense: FoldedCase = {
 /** Rank-3 input: statistics over batch and time, as BatchNormalization after a Dense on sequences. */
 const denseSeq: FoldedCase = { ...dense, inputShape: [3, 4, 5] };
 
-const MODES = ['ema_stats_folding', 'batch_stats_folding'];
-
 describe('QDenseBatchnorm', () => {
   it('is a QDense with the folding of the conv layers, weight order and quantizer order', () => {
     const l = new QDenseBatchnorm({ units: 3, kernelQuantizer: 'quantized_bits(4,0,1)', biasQuantizer: 'quantized_bits(8,3,1)' });
@@ -46,22 +36,7 @@ describe('QDenseBatchnorm', () => {
     expectWeightOrder(dense);
   });
 
-  for (const mode of MODES) {
-    it(`${mode}: without quantizers equals dense + batchNormalization (outputs, gradients, statistics)`, () => {
-      expectEqualsUnfolded(dense, mode, 21);
-      expectEqualsUnfolded(denseSeq, mode, 22);
-    });
-    it(`${mode}: with quantizers follows QKeras's folding exactly (inference and training)`, () => {
-      expectQuantizedFolding(dense, mode, 23);
-      expectQuantizedFolding(denseSeq, mode, 24);
-    });
-    it(`${mode}: emaFreezeDelay freezes the statistics after delay + 2 training calls`, () => {
-      expectFreeze(dense, mode, 25);
-    });
-    it(`${mode}: round-trips through saveQmodel/loadQmodel`, async () => {
-      await expectFoldedRoundTrip(dense, mode, 26);
-    });
-  }
+  itFoldsInBothModes('dense', [dense, denseSeq], 21);
 
   it('getFoldedWeights by hand', () => {
     expectFoldedWeights(dense, 27);

@@ -8,15 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../../src/backend/index.js';
 import { QDepthwiseConv2D } from '../../src/layers/q-depthwise-conv2d.js';
 import { QDepthwiseConv2DBatchnorm } from '../../src/layers/q-depthwise-conv2d-batchnorm.js';
-import {
-  expectEqualsUnfolded,
-  expectFoldedRoundTrip,
-  expectFoldedWeights,
-  expectFreeze,
-  expectQuantizedFolding,
-  expectWeightOrder,
-  type FoldedCase,
-} from '../helpers/folding-checks.js';
+import { expectFoldedWeights, expectWeightOrder, itFoldsInBothModes, type FoldedCase } from '../helpers/folding-checks.js';
 import { expectMatches, flatten, loadVectors } from '../helpers/qkeras-vectors.js';
 
 beforeAll(async () => {
@@ -34,8 +26,6 @@ const depthwise: FoldedCase = {
   kernelName: 'depthwise_kernel',
 };
 
-const MODES = ['ema_stats_folding', 'batch_stats_folding'];
-
 describe('QDepthwiseConv2DBatchnorm', () => {
   it('is a QDepthwiseConv2D with QKeras defaults, weight order and quantizer order', () => {
     const l = new QDepthwiseConv2DBatchnorm({ kernelSize: 2, depthwiseQuantizer: 'quantized_bits(4,0,1)', biasQuantizer: 'quantized_bits(8,3,1)' });
@@ -52,20 +42,7 @@ describe('QDepthwiseConv2DBatchnorm', () => {
     expectWeightOrder(depthwise);
   });
 
-  for (const mode of MODES) {
-    it(`${mode}: without quantizers equals depthwiseConv2d + batchNormalization (outputs, gradients, statistics)`, () => {
-      expectEqualsUnfolded(depthwise, mode, 11);
-    });
-    it(`${mode}: with quantizers follows QKeras's folding exactly (inference and training)`, () => {
-      expectQuantizedFolding(depthwise, mode, 12);
-    });
-    it(`${mode}: emaFreezeDelay freezes the statistics after delay + 2 training calls`, () => {
-      expectFreeze(depthwise, mode, 13);
-    });
-    it(`${mode}: round-trips through saveQmodel/loadQmodel`, async () => {
-      await expectFoldedRoundTrip(depthwise, mode, 14);
-    });
-  }
+  itFoldsInBothModes('depthwiseConv2d', [depthwise], 11);
 
   it('getFoldedWeights by hand (output channel c·M + m is kernel slice [:, :, c, m])', () => {
     expectFoldedWeights(depthwise, 15);

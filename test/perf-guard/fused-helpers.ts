@@ -7,17 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
 import { withSimd } from '../../src/backend/simd/heap.js';
 import { withFusedKernels } from '../../src/quantizers/fused.js';
+import { mulberry32 } from '../../src/utils/mulberry32.js';
 
-export function makeRng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator of the cases (mulberry32). */
+export const makeRng = mulberry32;
 
 /** First index whose float32 bits differ (NaNs of any payload count as equal), or -1. */
 export function firstBitMismatch(a: Float32Array, b: Float32Array): number {

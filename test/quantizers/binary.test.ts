@@ -6,7 +6,7 @@ import { Binary, StochasticBinary } from '../../src/quantizers/binary.js';
 import { setLearningPhase, setSeed } from '../../src/quantizers/phase.js';
 import { lookupQuantizer } from '../../src/quantizers/registry.js';
 import { setInternalSigmoid } from '../../src/quantizers/sigmoid.js';
-import { buildQuantizer, expectMatches, vectorsFor, type Vector } from '../helpers/qkeras-vectors.js';
+import { expectCallVector, expectMethodVector, vectorsFor } from '../helpers/qkeras-vectors.js';
 import { leakedTensors, makeRng, values } from '../helpers/quantizer-props.js';
 
 beforeAll(async () => {
@@ -20,14 +20,7 @@ afterEach(() => {
 
 const classes = [Binary, StochasticBinary];
 
-function callVector(v: Vector): void {
-  const q = buildQuantizer(v.quantizer, classes);
-  setLearningPhase(v.setup?.learning_phase === 1 ? 1 : 0);
-  const x = tf.tensor(v.input as number[]);
-  const y = q.call(x);
-  expectMatches({ values: y.dataSync(), shape: y.shape }, v.expected, v.tolerance, `#${v.id}`);
-  tf.dispose([x, y]);
-}
+const learningPhase = { prepare: (_q: unknown, setup: Record<string, unknown>) => setLearningPhase(setup.learning_phase === 1 ? 1 : 0) };
 
 describe('binary / stochastic_binary: QKeras vectors', () => {
   const calls = vectorsFor('quantizer_call', ['binary', 'stochastic_binary']);
@@ -36,13 +29,8 @@ describe('binary / stochastic_binary: QKeras vectors', () => {
     expect(calls.length).toBe(5);
     expect(methods.length).toBe(1);
   });
-  for (const v of calls) it(`${v.test_name} (#${v.id})`, () => callVector(v));
-  for (const v of methods) {
-    it(`${v.test_name} ${v.method} (#${v.id})`, () => {
-      const q = buildQuantizer(v.quantizer, classes);
-      expectMatches({ values: [q.min(), q.max()], shape: [2] }, v.expected, v.tolerance, `#${v.id}`);
-    });
-  }
+  for (const v of calls) it(`${v.test_name} (#${v.id})`, () => expectCallVector(v, classes, learningPhase));
+  for (const v of methods) it(`${v.test_name} ${v.method} (#${v.id})`, () => expectMethodVector(v, classes));
 });
 
 describe('binary: string form and config', () => {

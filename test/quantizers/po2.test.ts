@@ -5,7 +5,7 @@ import { ConfigError } from '../../src/errors.js';
 import type { QuantizerArgs } from '../../src/quantizers/base.js';
 import { setLearningPhase, setSeed } from '../../src/quantizers/phase.js';
 import { clipPowerOfTwo, QuantizedPo2, QuantizedReluPo2 } from '../../src/quantizers/po2.js';
-import { buildQuantizer, expectMatches, vectorsFor, type Vector } from '../helpers/qkeras-vectors.js';
+import { buildQuantizer, expectCallVector, expectMethodVector, vectorsFor } from '../helpers/qkeras-vectors.js';
 import { apply, gradient, mean, uniformValues } from '../helpers/activation-props.js';
 
 beforeAll(async () => {
@@ -24,14 +24,6 @@ function exponentOf(v: number): number {
   return Number.isInteger(k) && 2 ** k === Math.abs(v) ? k : Number.NaN;
 }
 
-function runCall(v: Vector): void {
-  const q = build(v.quantizer);
-  const x = tf.tensor(v.input as number[]);
-  const y = q.call(x);
-  expectMatches({ values: y.dataSync(), shape: y.shape }, v.expected, v.tolerance, `#${v.id}`);
-  tf.dispose([x, y]);
-}
-
 describe('po2 QKeras vectors', () => {
   const calls = vectorsFor('quantizer_call', ['quantized_po2', 'quantized_relu_po2']);
   const methods = vectorsFor('quantizer_method', ['quantized_po2', 'quantized_relu_po2']);
@@ -40,12 +32,11 @@ describe('po2 QKeras vectors', () => {
     expect(calls.filter((v) => v.quantizer.startsWith('quantized_relu_po2')).length).toBe(8);
     expect(methods.length).toBe(18);
   });
-  for (const v of calls) it(`${v.test_name} (#${v.id})`, () => runCall(v));
+  for (const v of calls) it(`${v.test_name} (#${v.id})`, () => expectCallVector(v, CLASSES));
   for (const v of methods) {
     it(`${v.test_name} (#${v.id})`, () => {
       expect(v.method).toBe('min_max');
-      const q = build(v.quantizer);
-      expectMatches({ values: [q.min(), q.max()], shape: [2] }, v.expected, v.tolerance, `#${v.id}`);
+      expectMethodVector(v, CLASSES);
     });
   }
 });

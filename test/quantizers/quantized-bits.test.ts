@@ -6,7 +6,7 @@ import { PyFloat } from '../../src/quantizers/base.js';
 import { setLearningPhase, setSeed } from '../../src/quantizers/phase.js';
 import { QuantizedBits } from '../../src/quantizers/quantized-bits.js';
 import { lookupQuantizer } from '../../src/quantizers/registry.js';
-import { buildQuantizer, expectMatches, vectorsFor, type Vector } from '../helpers/qkeras-vectors.js';
+import { applyQnoiseFactor, expectCallVector, expectMatches, expectMethodVector, vectorsFor, type Vector } from '../helpers/qkeras-vectors.js';
 import { leakedTensors, makeRng, values } from '../helpers/quantizer-props.js';
 
 beforeAll(async () => {
@@ -18,24 +18,17 @@ afterEach(() => setLearningPhase(0));
 const f32 = Math.fround;
 
 function callVector(v: Vector): void {
-  const q = buildQuantizer(v.quantizer, [QuantizedBits]);
-  const setup = v.setup ?? {};
-  if ('update_qnoise_factor' in setup) q.updateQnoiseFactor(setup.update_qnoise_factor as number);
-  setLearningPhase(setup.learning_phase === 1 ? 1 : 0);
-  const x = tf.tensor(v.input as number[]);
-  const y = q.call(x);
-  expectMatches({ values: y.dataSync(), shape: y.shape }, v.expected, v.tolerance, `#${v.id}`);
-  if ('expected_scale' in v) {
-    const s = q.scale as tf.Tensor;
-    expectMatches({ values: s.dataSync(), shape: s.shape }, v.expected_scale, v.tolerance, `#${v.id} scale`);
-  }
-  tf.dispose([x, y]);
-}
-
-function methodVector(v: Vector): void {
-  const q = buildQuantizer(v.quantizer, [QuantizedBits]);
-  const got = v.method === 'range' ? q.range() : [q.min(), q.max()];
-  expectMatches({ values: got, shape: [got.length] }, v.expected, v.tolerance, `#${v.id}`);
+  expectCallVector(v, [QuantizedBits], {
+    prepare: (q, setup) => {
+      applyQnoiseFactor(q, setup);
+      setLearningPhase(setup.learning_phase === 1 ? 1 : 0);
+    },
+    check: (q) => {
+      if (!('expected_scale' in v)) return;
+      const s = q.scale as tf.Tensor;
+      expectMatches({ values: s.dataSync(), shape: s.shape }, v.expected_scale, v.tolerance, `#${v.id} scale`);
+    },
+  });
 }
 
 describe('quantized_bits: QKeras vectors', () => {
@@ -48,7 +41,7 @@ describe('quantized_bits: QKeras vectors', () => {
     expect(methods.filter((v) => v.method === 'min_max').length).toBe(14);
   });
   for (const v of calls) it(`${v.test_name} (#${v.id})`, () => callVector(v));
-  for (const v of methods) it(`${v.test_name} ${v.method} (#${v.id})`, () => methodVector(v));
+  for (const v of methods) it(`${v.test_name} ${v.method} (#${v.id})`, () => expectMethodVector(v, [QuantizedBits]));
 
   it('qnoise_factor=0.5 mixes x and xq as x + 0.5 * (xq - x) (qnoise_test, third case)', () => {
     const q = new QuantizedBits({ bits: 4, integer: 1, symmetric: true, keep_negative: true, alpha: 1, use_variables: true });

@@ -6,7 +6,7 @@ import type { QuantizerArgs } from '../../src/quantizers/base.js';
 import { setLearningPhase, setSeed } from '../../src/quantizers/phase.js';
 import { QuantizedRelu } from '../../src/quantizers/quantized-relu.js';
 import { setInternalSigmoid } from '../../src/quantizers/sigmoid.js';
-import { buildQuantizer, expectMatches, vectorsFor, type Vector } from '../helpers/qkeras-vectors.js';
+import { applyQnoiseFactor, buildQuantizer, expectCallVector, expectMethodVector, vectorsFor } from '../helpers/qkeras-vectors.js';
 import {
   apply,
   gradient,
@@ -28,15 +28,6 @@ afterEach(() => {
 
 const relu = (spec: string): QuantizedRelu => buildQuantizer(spec, [QuantizedRelu]) as QuantizedRelu;
 
-function runCall(v: Vector): void {
-  const q = relu(v.quantizer);
-  const setup = v.setup ?? {};
-  if ('update_qnoise_factor' in setup) q.updateQnoiseFactor(setup.update_qnoise_factor as number);
-  const x = tf.tensor(v.input as number[]);
-  const y = q.call(x);
-  expectMatches({ values: y.dataSync(), shape: y.shape }, v.expected, v.tolerance, `#${v.id}`);
-  tf.dispose([x, y]);
-}
 
 describe('quantized_relu QKeras vectors', () => {
   const calls = vectorsFor('quantizer_call', ['quantized_relu']);
@@ -45,12 +36,11 @@ describe('quantized_relu QKeras vectors', () => {
     expect(calls.length).toBe(9);
     expect(methods.length).toBe(4);
   });
-  for (const v of calls) it(`${v.test_name} (#${v.id})`, () => runCall(v));
+  for (const v of calls) it(`${v.test_name} (#${v.id})`, () => expectCallVector(v, [QuantizedRelu], { prepare: applyQnoiseFactor }));
   for (const v of methods) {
     it(`${v.test_name} (#${v.id})`, () => {
       expect(v.method).toBe('range');
-      const r = relu(v.quantizer).range();
-      expectMatches({ values: r, shape: [r.length] }, v.expected, v.tolerance, `#${v.id}`);
+      expectMethodVector(v, [QuantizedRelu]);
     });
   }
 });

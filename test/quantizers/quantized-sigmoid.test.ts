@@ -1,20 +1,18 @@
-import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../../src/backend/index.js';
 import type { QuantizerArgs } from '../../src/quantizers/base.js';
 import { setLearningPhase, setSeed } from '../../src/quantizers/phase.js';
 import { QuantizedSigmoid } from '../../src/quantizers/quantized-sigmoid.js';
-import { type InternalSigmoidMode, setInternalSigmoid } from '../../src/quantizers/sigmoid.js';
-import { buildQuantizer, expectMatches, vectorsFor, type Vector } from '../helpers/qkeras-vectors.js';
+import { setInternalSigmoid } from '../../src/quantizers/sigmoid.js';
+import { buildQuantizer } from '../helpers/qkeras-vectors.js';
+import { apply, gradient, mean, roundHalfEven, uniformValues } from '../helpers/activation-props.js';
 import {
-  apply,
-  gradient,
-  mean,
-  nonDecreasing,
-  onGrid,
-  roundHalfEven,
-  uniformValues,
-} from '../helpers/activation-props.js';
+  describeQKerasVectors,
+  itIsReproducible,
+  itRebuildsFromConfig,
+  itStaysOnGrid,
+  type RoundedActivationCase,
+} from '../helpers/rounded-activation-suite.js';
 
 beforeAll(async () => {
   await ready();
@@ -26,27 +24,9 @@ afterEach(() => {
 });
 
 const sigmoid = (spec: string): QuantizedSigmoid => buildQuantizer(spec, [QuantizedSigmoid]) as QuantizedSigmoid;
+const CASE: RoundedActivationCase = { name: 'quantized_sigmoid', cls: QuantizedSigmoid, realFlag: 'use_real_sigmoid', offset: 0 };
 
-function runCall(v: Vector): void {
-  setInternalSigmoid(((v.setup ?? {}).set_internal_sigmoid as InternalSigmoidMode | undefined) ?? 'hard');
-  const q = sigmoid(v.quantizer);
-  const x = tf.tensor(v.input as number[]);
-  const y = q.call(x);
-  expectMatches({ values: y.dataSync(), shape: y.shape }, v.expected, v.tolerance, `#${v.id}`);
-  if ('expected_min_max' in v) {
-    expectMatches({ values: [q.min(), q.max()], shape: [2] }, v.expected_min_max, v.tolerance, `#${v.id} min/max`);
-  }
-  tf.dispose([x, y]);
-}
-
-describe('quantized_sigmoid QKeras vectors', () => {
-  const calls = vectorsFor('quantizer_call', ['quantized_sigmoid']);
-  it('finds every vector', () => {
-    expect(calls.length).toBe(3);
-    expect(vectorsFor('quantizer_method', ['quantized_sigmoid']).length).toBe(0);
-  });
-  for (const v of calls) it(`${v.test_name} (#${v.id})`, () => runCall(v));
-});
+describeQKerasVectors(CASE, 3);
 
 describe('quantized_sigmoid str() and config', () => {
   it.each([
@@ -57,16 +37,12 @@ describe('quantized_sigmoid str() and config', () => {
     ['quantized_sigmoid(4,1,1,1)', 'quantized_sigmoid(4,1,1,1)'],
   ])('%s prints %s', (spec, want) => expect(sigmoid(spec).toString()).toBe(want));
 
-  it("getConfig has QKeras's keys and rebuilds the same quantizer", () => {
-    const x = uniformValues(2, 100, -6, 6);
-    for (const args of [{ bits: 6, symmetric: true }, { bits: 5, use_real_sigmoid: true }, { bits: 3 }] as QuantizerArgs[]) {
-      const q = new QuantizedSigmoid(args);
-      expect(Object.keys(q.getConfig())).toEqual(['bits', 'symmetric', 'use_real_sigmoid', 'use_stochastic_rounding']);
-      const back = new QuantizedSigmoid(q.getConfig() as QuantizerArgs);
-      expect(back.toString()).toBe(q.toString());
-      expect(apply(back, x)).toEqual(apply(q, x));
-    }
-  });
+  itRebuildsFromConfig(
+    CASE,
+    ['bits', 'symmetric', 'use_real_sigmoid', 'use_stochastic_rounding'],
+    [{ bits: 6, symmetric: true }, { bits: 5, use_real_sigmoid: true }, { bits: 3 }] as QuantizerArgs[],
+    uniformValues(2, 100, -6, 6),
+  );
 
   it('min/max are symmetric/m and 1 - 1/m with m = 2^bits', () => {
     expect([sigmoid('quantized_sigmoid(4)').min(), sigmoid('quantized_sigmoid(4)').max()]).toEqual([0, 0.9375]);
@@ -77,24 +53,7 @@ describe('quantized_sigmoid str() and config', () => {
 describe('quantized_sigmoid properties', () => {
   const x = uniformValues(17, 3000, -12, 12).sort((a, b) => a - b);
 
-  it('outputs lie on the 1/2^bits grid within [min, max], monotone, and reach both ends', () => {
-    for (const mode of ['hard', 'smooth', 'real'] as const) {
-      setInternalSigmoid(mode);
-      for (let bits = 1; bits <= 8; bits++) {
-        for (const symmetric of [false, true]) {
-          for (const useReal of [false, true]) {
-            const q = new QuantizedSigmoid({ bits, symmetric, use_real_sigmoid: useReal });
-            const y = apply(q, x);
-            const label = `${q} ${mode}`;
-            expect(onGrid(y, 2 ** -bits), label).toBe(true);
-            expect(Math.min(...y), label).toBe(q.min());
-            expect(Math.max(...y), label).toBe(q.max());
-            expect(nonDecreasing(y), label).toBe(true);
-          }
-        }
-      }
-    }
-  });
+  itStaysOnGrid(CASE, 'outputs lie on the 1/2^bits grid within [min, max], monotone, and reach both ends', x, [1, 8]);
 
   it('equals a float32 reference of QKeras formula (hard sigmoid, ties to even)', () => {
     const f = Math.fround;
@@ -134,14 +93,7 @@ describe('quantized_sigmoid gradients', () => {
 describe('quantized_sigmoid stochastic rounding', () => {
   const spec = 'quantized_sigmoid(4, use_stochastic_rounding=True)';
 
-  it('is deterministic in inference and reproducible with setSeed in training', () => {
-    const x = uniformValues(6, 300, -2, 2);
-    expect(apply(sigmoid(spec), x)).toEqual(apply(sigmoid('quantized_sigmoid(4)'), x));
-    setSeed(9);
-    const a = apply(sigmoid(spec), x, { training: true });
-    setSeed(9);
-    expect(apply(sigmoid(spec), x, { training: true })).toEqual(a);
-  });
+  itIsReproducible(CASE, spec, 'quantized_sigmoid(4)', uniformValues(6, 300, -2, 2));
 
   it('is unbiased inside the range', () => {
     // hard_sigmoid(0.1) = 0.55 = 8.8 codes; precision 0.5 picks 8.5 or 9 codes, mean 0.55. One draw has std

@@ -4,17 +4,16 @@ import { ready } from '../../src/backend/index.js';
 import type { QuantizerArgs } from '../../src/quantizers/base.js';
 import { setLearningPhase, setSeed } from '../../src/quantizers/phase.js';
 import { QuantizedTanh } from '../../src/quantizers/quantized-tanh.js';
-import { type InternalSigmoidMode, setInternalSigmoid } from '../../src/quantizers/sigmoid.js';
-import { buildQuantizer, expectMatches, vectorsFor, type Vector } from '../helpers/qkeras-vectors.js';
+import { setInternalSigmoid } from '../../src/quantizers/sigmoid.js';
+import { buildQuantizer } from '../helpers/qkeras-vectors.js';
+import { apply, gradient, mean, roundHalfEven, uniformValues } from '../helpers/activation-props.js';
 import {
-  apply,
-  gradient,
-  mean,
-  nonDecreasing,
-  onGrid,
-  roundHalfEven,
-  uniformValues,
-} from '../helpers/activation-props.js';
+  describeQKerasVectors,
+  itIsReproducible,
+  itRebuildsFromConfig,
+  itStaysOnGrid,
+  type RoundedActivationCase,
+} from '../helpers/rounded-activation-suite.js';
 
 beforeAll(async () => {
   await ready();
@@ -26,27 +25,9 @@ afterEach(() => {
 });
 
 const tanh = (spec: string): QuantizedTanh => buildQuantizer(spec, [QuantizedTanh]) as QuantizedTanh;
+const CASE: RoundedActivationCase = { name: 'quantized_tanh', cls: QuantizedTanh, realFlag: 'use_real_tanh', offset: 1 };
 
-function runCall(v: Vector): void {
-  setInternalSigmoid(((v.setup ?? {}).set_internal_sigmoid as InternalSigmoidMode | undefined) ?? 'hard');
-  const q = tanh(v.quantizer);
-  const x = tf.tensor(v.input as number[]);
-  const y = q.call(x);
-  expectMatches({ values: y.dataSync(), shape: y.shape }, v.expected, v.tolerance, `#${v.id}`);
-  if ('expected_min_max' in v) {
-    expectMatches({ values: [q.min(), q.max()], shape: [2] }, v.expected_min_max, v.tolerance, `#${v.id} min/max`);
-  }
-  tf.dispose([x, y]);
-}
-
-describe('quantized_tanh QKeras vectors', () => {
-  const calls = vectorsFor('quantizer_call', ['quantized_tanh']);
-  it('finds every vector', () => {
-    expect(calls.length).toBe(2);
-    expect(vectorsFor('quantizer_method', ['quantized_tanh']).length).toBe(0);
-  });
-  for (const v of calls) it(`${v.test_name} (#${v.id})`, () => runCall(v));
-});
+describeQKerasVectors(CASE, 2);
 
 describe('quantized_tanh str() and config', () => {
   it.each([
@@ -63,16 +44,12 @@ describe('quantized_tanh str() and config', () => {
     expect(back.symmetric).toBe(false);
   });
 
-  it("getConfig has QKeras's keys and rebuilds the same quantizer", () => {
-    const x = uniformValues(2, 100, -3, 3);
-    for (const args of [{ bits: 4, symmetric: true }, { bits: 6, use_real_tanh: true }, { bits: 3 }] as QuantizerArgs[]) {
-      const q = new QuantizedTanh(args);
-      expect(Object.keys(q.getConfig())).toEqual(['bits', 'symmetric', 'use_stochastic_rounding', 'use_real_tanh']);
-      const back = new QuantizedTanh(q.getConfig() as QuantizerArgs);
-      expect(back.toString()).toBe(q.toString());
-      expect(apply(back, x)).toEqual(apply(q, x));
-    }
-  });
+  itRebuildsFromConfig(
+    CASE,
+    ['bits', 'symmetric', 'use_stochastic_rounding', 'use_real_tanh'],
+    [{ bits: 4, symmetric: true }, { bits: 6, use_real_tanh: true }, { bits: 3 }] as QuantizerArgs[],
+    uniformValues(2, 100, -3, 3),
+  );
 
   it('min/max are -1 + symmetric/m and 1 - 1/m with m = 2^(bits-1)', () => {
     expect([tanh('quantized_tanh(4)').min(), tanh('quantized_tanh(4)').max()]).toEqual([-1, 0.875]);
@@ -83,24 +60,7 @@ describe('quantized_tanh str() and config', () => {
 describe('quantized_tanh properties', () => {
   const x = uniformValues(13, 3000, -8, 8).sort((a, b) => a - b);
 
-  it('outputs lie on the 1/2^(bits-1) grid within [min, max], monotone, and reach both ends', () => {
-    for (const mode of ['hard', 'smooth', 'real'] as const) {
-      setInternalSigmoid(mode);
-      for (let bits = 2; bits <= 8; bits++) {
-        for (const symmetric of [false, true]) {
-          for (const useRealTanh of [false, true]) {
-            const q = new QuantizedTanh({ bits, symmetric, use_real_tanh: useRealTanh });
-            const y = apply(q, x);
-            const label = `${q} ${mode}`;
-            expect(onGrid(y, 2 ** -(bits - 1)), label).toBe(true);
-            expect(Math.min(...y), label).toBe(q.min());
-            expect(Math.max(...y), label).toBe(q.max());
-            expect(nonDecreasing(y), label).toBe(true);
-          }
-        }
-      }
-    }
-  });
+  itStaysOnGrid(CASE, 'outputs lie on the 1/2^(bits-1) grid within [min, max], monotone, and reach both ends', x, [2, 8]);
 
   it('is idempotent with the hard internal sigmoid', () => {
     for (let bits = 2; bits <= 8; bits++) {
@@ -158,14 +118,7 @@ describe('quantized_tanh gradients', () => {
 describe('quantized_tanh stochastic rounding', () => {
   const spec = 'quantized_tanh(4,1)';
 
-  it('is deterministic in inference and reproducible with setSeed in training', () => {
-    const x = uniformValues(6, 300, -1, 1);
-    expect(apply(tanh(spec), x)).toEqual(apply(tanh('quantized_tanh(4)'), x));
-    setSeed(9);
-    const a = apply(tanh(spec), x, { training: true });
-    setSeed(9);
-    expect(apply(tanh(spec), x, { training: true })).toEqual(a);
-  });
+  itIsReproducible(CASE, spec, 'quantized_tanh(4)', uniformValues(6, 300, -1, 1));
 
   it('is unbiased inside the range', () => {
     // 0.3 * 8 = 2.4 codes; precision 0.5 picks 2 or 2.5 codes (0.25 or 0.3125) with mean 0.3. One draw has

@@ -6,7 +6,7 @@ import { PyFloat } from '../../src/quantizers/base.js';
 import { setLearningPhase, setSeed } from '../../src/quantizers/phase.js';
 import { lookupQuantizer } from '../../src/quantizers/registry.js';
 import { StochasticTernary, Ternary } from '../../src/quantizers/ternary.js';
-import { buildQuantizer, expectMatches, vectorsFor, type Vector } from '../helpers/qkeras-vectors.js';
+import { expectCallVector, expectMethodVector, vectorsFor } from '../helpers/qkeras-vectors.js';
 import { leakedTensors, makeRng, values } from '../helpers/quantizer-props.js';
 
 beforeAll(async () => {
@@ -17,14 +17,7 @@ afterEach(() => setLearningPhase(0));
 
 const classes = [Ternary, StochasticTernary];
 
-function callVector(v: Vector): void {
-  const q = buildQuantizer(v.quantizer, classes);
-  setLearningPhase(v.setup?.learning_phase === 1 ? 1 : 0);
-  const x = tf.tensor(v.input as number[]);
-  const y = q.call(x);
-  expectMatches({ values: y.dataSync(), shape: y.shape }, v.expected, v.tolerance, `#${v.id}`);
-  tf.dispose([x, y]);
-}
+const learningPhase = { prepare: (_q: unknown, setup: Record<string, unknown>) => setLearningPhase(setup.learning_phase === 1 ? 1 : 0) };
 
 describe('ternary / stochastic_ternary: QKeras vectors', () => {
   const calls = vectorsFor('quantizer_call', ['ternary', 'stochastic_ternary']);
@@ -33,13 +26,8 @@ describe('ternary / stochastic_ternary: QKeras vectors', () => {
     expect(calls.length).toBe(2);
     expect(methods.length).toBe(2);
   });
-  for (const v of calls) it(`${v.test_name} (#${v.id})`, () => callVector(v));
-  for (const v of methods) {
-    it(`${v.test_name} ${v.method} (#${v.id})`, () => {
-      const q = buildQuantizer(v.quantizer, classes);
-      expectMatches({ values: [q.min(), q.max()], shape: [2] }, v.expected, v.tolerance, `#${v.id}`);
-    });
-  }
+  for (const v of calls) it(`${v.test_name} (#${v.id})`, () => expectCallVector(v, classes, learningPhase));
+  for (const v of methods) it(`${v.test_name} ${v.method} (#${v.id})`, () => expectMethodVector(v, classes));
 });
 
 describe('ternary: string form and config', () => {
