@@ -10,6 +10,8 @@ export interface PredictOptions {
   readonly batchSize?: number;
   /** Hardware architecture for engines that have several (verilog: parallel | stream). */
   readonly arch?: string;
+  /** Verilog (parallel): share sub-expressions across each layer's constant products. */
+  readonly share?: boolean;
   /** Where an engine reports warnings (one line each); silent when absent. */
   readonly warn?: (line: string) => void;
 }

@@ -174,7 +174,12 @@ export function check(graph: Graph, options: CheckOptions = {}): CheckReport {
     }
     const used = acc !== null && acc.frac >= frac ? shiftRange(proven, acc.frac - frac) : proven;
     if (maxAbs(used) > BigInt(SAFE_LIMIT)) {
-      err(node.id, 'interpreter-range', `the accumulator reaches ${maxAbs(used)}, beyond the interpreter's exact 2^53`);
+      err(
+        node.id,
+        'interpreter-range',
+        `the accumulator reaches ${maxAbs(used)}, beyond the interpreter's exact 2^53 (layer ${JSON.stringify(node.origin.layer)}: ` +
+          'use fewer bits in the quantizers of its input or weights)',
+      );
     }
   };
 

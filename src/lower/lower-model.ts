@@ -26,6 +26,7 @@ import type { Quantizer } from '../quantizers/base.js';
 import { getQuantizer, type QuantizerSpec } from '../quantizers/get-quantizer.js';
 import { QActivation } from '../layers/q-activation.js';
 import { allLayers } from '../utils/model-graph.js';
+import { assertFiniteWeights } from '../utils/finite-weights.js';
 import type { Graph } from '../ir/graph.js';
 import type { Requant } from '../ir/nodes.js';
 import { inputRequant } from '../ir/quantizer-rules.js';
@@ -129,6 +130,8 @@ export function lowerModelDetailed(model: tf.LayersModel, options: LowerOptions 
         'lowering supports one input and one output',
     );
   }
+  // A NaN or infinite weight would pass a quantizer's clip as an ordinary code: refuse it up front.
+  assertFiniteWeights(model);
   const ctx = new LowerContext(model);
   const { requant, absorbed } = planInput(model, options);
   const input = model.inputs[0]!;

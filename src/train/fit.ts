@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { applyWeightConstraints } from '../layers/constraints.js';
 import { withLearningPhase } from '../quantizers/phase.js';
 import { createProgress, type Progress } from './progress.js';
+import { mulberry32 } from '../utils/mulberry32.js';
 
 export interface Dataset {
   /** count × sampleSize features, float32. */
@@ -36,18 +37,6 @@ export interface FitOptions {
   /** Evaluated after every epoch when given. */
   test?: Dataset;
   onEpoch?: (log: EpochLog) => void;
-}
-
-/** Mulberry32: a tiny seeded generator for shuffling (independent of the quantizers' stream). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffled(count: number, rand: () => number): Uint32Array {

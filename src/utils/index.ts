@@ -20,5 +20,6 @@ export { getModelSparsity, printModelSparsity, DEFAULT_SPARSITY_ALLOW_LIST, type
 export { quantizedModelDebug, REGISTERED_LAYERS, type QuantizedModelDebugOptions } from './debug.js';
 export { saveQmodel, loadQmodel, ModelFileError, type LoadQmodelOptions } from './save-load.js';
 export { writeFileAtomic, writeFilesAtomic } from './atomic-file.js';
+export { assertFiniteWeights, nonFiniteWeights, NonFiniteWeightsError, type NonFiniteWeight } from './finite-weights.js';
 export { QNoiseScheduler, scheduledQuantizers, type QNoiseSchedulerArgs, type QNoiseFrequency } from './qnoise-scheduler.js';
 export { cloneModelAndFreezeAutoPo2Scale, FreezeAutoPo2Error, type FreezeAutoPo2Options, type FreezeAutoPo2Issue, type FrozenAutoPo2Model } from './freeze-auto-po2.js';

@@ -13,7 +13,7 @@
  * exactly like the saved one.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { QKerasError, describe } from '../errors.js';
 // Registers the Q layers, Clip and QInitializer for deserialisation.
@@ -21,6 +21,7 @@ import '../layers/index.js';
 import { pyNumber } from '../quantizers/base.js';
 import { lookupQuantizer } from '../quantizers/registry.js';
 import { writeFilesAtomic } from './atomic-file.js';
+import { checkTopologyGraph } from './topology-check.js';
 
 /** A model file that is missing, malformed or inconsistent; the message names the file and the problem. */
 export class ModelFileError extends QKerasError {}
@@ -190,7 +191,9 @@ function readManifest(modelJson: JsonObject, file: string): tf.io.WeightsManifes
     }
     if (!group['paths'].every((p) => typeof p === 'string')) throw bad(`entry ${i} has non-string paths`);
     for (const w of group['weights']) {
-      if (!isObject(w) || typeof w['name'] !== 'string' || !Array.isArray(w['shape']) || typeof w['dtype'] !== 'string') {
+      const shape = isObject(w) ? w['shape'] : null;
+      const dims = Array.isArray(shape) && shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0);
+      if (!isObject(w) || typeof w['name'] !== 'string' || !dims || typeof w['dtype'] !== 'string') {
         throw bad(`entry ${i} has a malformed weight spec ${describe(w)}`);
       }
     }
@@ -198,14 +201,31 @@ function readManifest(modelJson: JsonObject, file: string): tf.io.WeightsManifes
   return manifest as unknown as tf.io.WeightsManifestConfig;
 }
 
+/**
+ * The weights file a manifest path names. Paths come from the model file, not from the user: only a
+ * relative path to a file inside the model's directory is read (no absolute path, no `..` out of it).
+ */
+function weightsFilePath(baseDir: string, p: string): string {
+  const full = resolve(baseDir, p);
+  const rel = relative(baseDir, full);
+  if (p.trim() === '' || isAbsolute(p) || rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new ModelFileError(
+      `weights path ${JSON.stringify(p)} (listed in model.json) is not a file name inside the model directory ${baseDir}; ` +
+        'weights files must sit beside model.json (or below it)',
+    );
+  }
+  if (!existsSync(full)) throw new ModelFileError(`weights file ${full} (listed in model.json) does not exist`);
+  if (!statSync(full).isFile()) throw new ModelFileError(`weights path ${full} (listed in model.json) is not a file`);
+  return full;
+}
+
 /** Reads every weights file of the manifest, checking each group's byte count against its specs. */
 function readWeights(manifest: tf.io.WeightsManifestConfig, baseDir: string): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const group of manifest) {
-    const files = group.paths.map((p) => join(baseDir, p));
+    const files = group.paths.map((p) => weightsFilePath(baseDir, p));
     let actual = 0;
     for (const f of files) {
-      if (!existsSync(f)) throw new ModelFileError(`weights file ${f} (listed in model.json) does not exist`);
       const data = readFileSync(f);
       actual += data.byteLength;
       parts.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -308,7 +328,10 @@ export async function loadQmodel(pathArg: string, options: LoadQmodelOptions = {
   }
   const topology = modelJson['modelTopology'];
   const customObjects = options.customObjects ?? {};
-  checkClassesKnown(isObject(topology['model_config']) ? topology['model_config'] : topology, customObjects, file);
+  const modelConfig = isObject(topology['model_config']) ? topology['model_config'] : topology;
+  checkClassesKnown(modelConfig, customObjects, file);
+  // tfjs loops forever on a call graph it cannot replay (dangling references, cycles): check it first.
+  checkTopologyGraph(modelConfig, file);
   const manifest = readManifest(modelJson, file);
   const weightData = readWeights(manifest, dirname(file));
   const trainingConfig = modelJson['trainingConfig'];
