@@ -185,8 +185,16 @@ export async function readKerasH5(path: string): Promise<KerasH5Contents> {
     }
     const weights = readWeightsGroup(isGroup(modelWeights) ? modelWeights : f, path);
     return { modelConfig, weights };
+  } catch (err) {
+    // h5wasm opens a damaged or truncated file and fails on first access with a bare Error.
+    if (err instanceof QKerasError) throw err;
+    throw new QKerasError(`${path} is damaged or truncated: HDF5 cannot read it (${err instanceof Error ? err.message : String(err)})`);
   } finally {
-    f.close();
+    try {
+      f.close();
+    } catch {
+      // A damaged file may not close cleanly; the error above (or the result) is what matters.
+    }
   }
 }
 

@@ -30,23 +30,26 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Maps and instantiates every layer, collecting every problem before giving up. */
+/**
+ * Maps and instantiates every layer, collecting every problem before giving up: a layer whose config
+ * maps is instantiated even when other layers do not, so that problems only the layer class finds (a
+ * quantizer that does not parse) are reported in the same run, in model order.
+ */
 function buildLayers(model: KerasModelJson, source: string): Map<string, tf.layers.Layer | TfLayerSpec> {
   const issues: KerasImportIssue[] = [];
-  const specs = new Map<string, TfLayerSpec>();
-  for (const l of model.layers) {
-    const spec = kerasLayerToTfjs(l, issues);
-    if (spec) specs.set(l.name, spec);
-  }
-  if (issues.length > 0) throw new KerasImportError(source, issues);
   const built = new Map<string, tf.layers.Layer | TfLayerSpec>();
   for (const l of model.layers) {
-    const spec = specs.get(l.name)!;
+    const before = issues.length;
+    const spec = kerasLayerToTfjs(l, issues);
+    if (spec === null) continue;
     // Functional inputs are created by tf.input from the spec itself.
     if (l.className === 'InputLayer' && model.className !== 'Sequential') {
       built.set(l.name, spec);
       continue;
     }
+    // A layer with a problem already reported is not built: its config lacks the faulty argument, so what
+    // the class would say about it is a consequence, not news.
+    if (issues.length > before) continue;
     try {
       built.set(l.name, instantiate(spec));
     } catch (err) {

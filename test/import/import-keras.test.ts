@@ -328,6 +328,23 @@ describe('importKeras: errors', () => {
     expect(e.message).toContain('layer "q_dense_3" (QDense), argument kernel_sparsity: unknown argument (value 0.5)');
   });
 
+  it('reports a quantizer only the layer class rejects together with unknown layers, in model order', async () => {
+    const json = modelJson('qkeras_3layer');
+    const layers = (json['config'] as { layers: Array<{ class_name: string; config: Record<string, unknown> }> }).layers;
+    layers[2]!.class_name = 'LSTM';
+    layers[3]!.config['kernel_quantizer'] = { class_name: 'quantized_weird', config: {} };
+    layers[4]!.class_name = 'FancyLayer';
+    const err = await importKeras(json, weightsPath('qkeras_3layer')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KerasImportError);
+    const e = err as KerasImportError;
+    expect(e.issues.map((i) => [i.layer, i.className, i.argument])).toEqual([
+      ['relu1', 'LSTM', null],
+      ['fc2', 'QDense', null],
+      ['relu2', 'FancyLayer', null],
+    ]);
+    expect(e.issues[1]!.detail).toContain('unknown class_name "quantized_weird"');
+  });
+
   it('reports weights that do not fit the JSON, naming layer, weight, expected and found shapes', async () => {
     const json = modelJson('qkeras_3layer');
     const layers = (json['config'] as { layers: Array<{ config: Record<string, unknown> }> }).layers;
