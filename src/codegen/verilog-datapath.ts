@@ -8,8 +8,12 @@
 import type { IntType, Rule } from '../ir/nodes.js';
 import { codeRange, gridFrac, pow2 } from '../ir/fixed.js';
 import { assertNever, UnsupportedError } from '../errors.js';
-import type { DotPlan } from './verilog-plan.js';
+import type { DotPlan, DotTerm } from './verilog-plan.js';
+import { nafDigits } from './cmvm.js';
+import { cmvmLines, planMatvec } from './cmvm-verilog.js';
 import { clog2, elemFormat, signedWidth, vlit, vpack, type ElemFormat } from './verilog-format.js';
+
+export { nafDigits } from './cmvm.js';
 
 /** A packed tensor bus: its signal name, element format, element count, and whether it holds ±1 codes. */
 export interface BusRef {
@@ -50,25 +54,6 @@ function isPow2(v: bigint): boolean {
   return a > 0n && (a & (a - 1n)) === 0n;
 }
 
-/**
- * The non-adjacent form of w: signed digits ±2^k, no two adjacent, fewest nonzero digits of any
- * signed-digit form. With h = |w| >> 1 and t = |w| + h, the digits are (t & c) - (h & c), c = h ^ t.
- */
-export function nafDigits(w: bigint): { shift: number; neg: boolean }[] {
-  const a = abs(w);
-  const h = a >> 1n;
-  const t = a + h;
-  const c = h ^ t;
-  const pos = t & c;
-  const negBits = h & c;
-  const digits: { shift: number; neg: boolean }[] = [];
-  for (let k = 0; (pos >> BigInt(k)) > 0n || (negBits >> BigInt(k)) > 0n; k += 1) {
-    if (((pos >> BigInt(k)) & 1n) === 1n) digits.push({ shift: k, neg: w < 0n });
-    if (((negBits >> BigInt(k)) & 1n) === 1n) digits.push({ shift: k, neg: w > 0n });
-  }
-  return digits;
-}
-
 /** What kind of datapath a layer of dot products became (reports and tests). */
 export type DotKind = 'const' | 'xnor' | 'shiftadd';
 
@@ -80,57 +65,108 @@ interface Source {
   readonly pm: boolean;
 }
 
+export interface MatvecOptions {
+  /**
+   * Share sub-expressions common to several constant products (`planCmvm`): the shift-add datapath
+   * becomes explicit wires, each shared term added once. A layer where nothing is worth sharing keeps
+   * the plain datapath, byte for byte.
+   */
+  readonly share?: boolean;
+}
+
+function liveTerms(plans: readonly DotPlan[], W: number): DotTerm[][] {
+  return plans.map((p) => p.terms.filter((t) => t.weight !== 0n && trailingZeros(t.weight) < W));
+}
+
+function slotsOf(plans: readonly DotPlan[]): number[] {
+  const used = new Set<number>();
+  for (const p of plans) for (const t of p.terms) used.add(t.slot);
+  return [...used].sort((a, b) => a - b);
+}
+
+/** True when products become XNOR-popcount: one ±1 input, each output's weights ±m, m a power of two. */
+function xnorApplies(live: readonly (readonly DotTerm[])[], slots: readonly number[], ins: readonly BusRef[]): boolean {
+  if (slots.length !== 1 || !ins[slots[0]!]!.pm) return false;
+  return live.every((ts) => ts.length === 0 || (isPow2(ts[0]!.weight) && ts.every((t) => abs(t.weight) === abs(ts[0]!.weight))));
+}
+
+/**
+ * The datapath `matvecLines` builds for a layer of products modulo 2^W: constants only, XNOR-popcount,
+ * or shift-add (whose adders `planMatvec` plans).
+ */
+export function dotDatapath(plans: readonly DotPlan[], ins: readonly BusRef[], W: number): DotKind {
+  const live = liveTerms(plans, W);
+  if (live.every((ts) => ts.length === 0)) return 'const';
+  return xnorApplies(live, slotsOf(plans), ins) ? 'xnor' : 'shiftadd';
+}
+
 /**
  * Lines computing `out` (one accW-bit word per plan, packed) from the input buses. Arithmetic is modulo
  * 2^accW, exact because the accumulator type holds every result. `inst` prefixes every instance and
  * wire name.
  */
-export function matvecLines(inst: string, plans: readonly DotPlan[], ins: readonly BusRef[], acc: ElemFormat, out: string): { lines: string[]; kind: DotKind; terms: number } {
+export function matvecLines(
+  inst: string,
+  plans: readonly DotPlan[],
+  ins: readonly BusRef[],
+  acc: ElemFormat,
+  out: string,
+  options: MatvecOptions = {},
+): { lines: string[]; kind: DotKind; terms: number } {
   const W = acc.width;
   const lines: string[] = [];
-  const used = new Set<number>();
-  for (const p of plans) for (const t of p.terms) used.add(t.slot);
-  const slots = [...used].sort((a, b) => a - b);
-  const live = plans.map((p) => p.terms.filter((t) => t.weight !== 0n && trailingZeros(t.weight) < W));
+  const slots = slotsOf(plans);
+  const live = liveTerms(plans, W);
   if (live.every((ts) => ts.length === 0)) {
     lines.push(`  assign ${out} = ${vpack(plans.map((p) => p.bias), W)};`);
     return { lines, kind: 'const', terms: 0 };
   }
 
   // XNOR-popcount: one ±1 input, every output's weights ±m with m a power of two.
-  if (slots.length === 1 && ins[slots[0]!]!.pm) {
-    const xnorOk = live.every((ts) => ts.length === 0 || (isPow2(ts[0]!.weight) && ts.every((t) => abs(t.weight) === abs(ts[0]!.weight))));
-    if (xnorOk) {
-      const src = ins[slots[0]!]!;
-      const n = src.count;
-      const bits = `${inst}_b`;
-      lines.push(`  wire [${n - 1}:0] ${bits};`);
-      lines.push(`  qk_pm_bits #(.N(${n})) ${inst}_pm (.x(${src.name}), .b(${bits}));`);
-      const wbits: number[] = [];
-      const mask: number[] = [];
-      const sh: number[] = [];
-      const bias: bigint[] = [];
-      live.forEach((ts, o) => {
-        const wrow = new Array<number>(n).fill(0);
-        const mrow = new Array<number>(n).fill(0);
-        let b = plans[o]!.bias;
-        for (const t of ts) {
-          wrow[t.index] = t.weight > 0n ? 1 : 0;
-          mrow[t.index] = 1;
-        }
-        const m = ts.length === 0 ? 0n : abs(ts[0]!.weight);
-        b -= BigInt(ts.length) * m;
-        wbits.push(...wrow);
-        mask.push(...mrow);
-        sh.push(ts.length === 0 ? 0 : trailingZeros(m) + 1);
-        bias.push(b);
-        // An output without terms keeps its bias: its mask is empty, so its popcount is 0.
-      });
-      lines.push(
-        `  qk_xnor_matvec #(.NI(${n}), .NO(${plans.length}), .W(${W}), .WBITS(${vpack(wbits, 1)}), .MASK(${vpack(mask, 1)}), ` +
-          `.SH(${vpack(sh, 8)}), .BIAS(${vpack(bias, W)})) ${inst} (.x(${bits}), .y(${out}));`,
-      );
-      return { lines, kind: 'xnor', terms: live.reduce((a, ts) => a + ts.length, 0) };
+  if (xnorApplies(live, slots, ins)) {
+    const src = ins[slots[0]!]!;
+    const n = src.count;
+    const bits = `${inst}_b`;
+    lines.push(`  wire [${n - 1}:0] ${bits};`);
+    lines.push(`  qk_pm_bits #(.N(${n})) ${inst}_pm (.x(${src.name}), .b(${bits}));`);
+    const wbits: number[] = [];
+    const mask: number[] = [];
+    const sh: number[] = [];
+    const bias: bigint[] = [];
+    live.forEach((ts, o) => {
+      const wrow = new Array<number>(n).fill(0);
+      const mrow = new Array<number>(n).fill(0);
+      let b = plans[o]!.bias;
+      for (const t of ts) {
+        wrow[t.index] = t.weight > 0n ? 1 : 0;
+        mrow[t.index] = 1;
+      }
+      const m = ts.length === 0 ? 0n : abs(ts[0]!.weight);
+      b -= BigInt(ts.length) * m;
+      wbits.push(...wrow);
+      mask.push(...mrow);
+      sh.push(ts.length === 0 ? 0 : trailingZeros(m) + 1);
+      bias.push(b);
+      // An output without terms keeps its bias: its mask is empty, so its popcount is 0.
+    });
+    lines.push(
+      `  qk_xnor_matvec #(.NI(${n}), .NO(${plans.length}), .W(${W}), .WBITS(${vpack(wbits, 1)}), .MASK(${vpack(mask, 1)}), ` +
+        `.SH(${vpack(sh, 8)}), .BIAS(${vpack(bias, W)})) ${inst} (.x(${bits}), .y(${out}));`,
+    );
+    return { lines, kind: 'xnor', terms: live.reduce((a, ts) => a + ts.length, 0) };
+  }
+
+  const pmBits = (s: number): string => `${inst}_b${s}`;
+  const pmLines = (s: number): string[] => [
+    `  wire [${ins[s]!.count - 1}:0] ${pmBits(s)};`,
+    `  qk_pm_bits #(.N(${ins[s]!.count})) ${inst}_pm${s} (.x(${ins[s]!.name}), .b(${pmBits(s)}));`,
+  ];
+  if (options.share === true) {
+    const { plan, sources } = planMatvec(plans, ins, W, { share: true });
+    if (plan.vars.length > plan.inputs) {
+      for (const s of slots) if (ins[s]!.pm) lines.push(...pmLines(s));
+      lines.push(...cmvmLines(inst, plan, sources, ins, pmBits, out));
+      return { lines, kind: 'shiftadd', terms: plan.outputs.reduce((a, o) => a + o.digits.length, 0) };
     }
   }
 
@@ -140,10 +176,8 @@ export function matvecLines(inst: string, plans: readonly DotPlan[], ins: readon
   for (const s of slots) {
     const bus = ins[s]!;
     if (bus.pm) {
-      const bits = `${inst}_b${s}`;
-      lines.push(`  wire [${bus.count - 1}:0] ${bits};`);
-      lines.push(`  qk_pm_bits #(.N(${bus.count})) ${inst}_pm${s} (.x(${bus.name}), .b(${bits}));`);
-      sources.set(s, { bus: bits, fmt: { width: 1, signed: false }, offset, pm: true });
+      lines.push(...pmLines(s));
+      sources.set(s, { bus: pmBits(s), fmt: { width: 1, signed: false }, offset, pm: true });
     } else {
       sources.set(s, { bus: bus.name, fmt: bus.fmt, offset, pm: false });
     }

@@ -20,6 +20,8 @@ export interface ParallelOptions {
    * every layer; 0: only the output register). Wiring nodes (reshape, concatenation) never count.
    */
   readonly pipeline?: number;
+  /** Share sub-expressions common to several constant products of a layer (see `planCmvm`). */
+  readonly share?: boolean;
 }
 
 /** Nodes whose value an output needs (graph order). */
@@ -136,7 +138,7 @@ export function generateParallel(g: Graph, top: string, modules: IdentifierPool,
       continue;
     }
     const mod = modules.claim(`${top}_${n.origin.layer}`);
-    const built = layerBody(n, ins, inputBuses(ins));
+    const built = layerBody(n, ins, inputBuses(ins), 'y', '', { share: options.share === true });
     const ports = [
       '  /* verilator lint_off UNUSEDSIGNAL */',
       '  // Pruned weights, padding and strides can leave input elements unread.',

@@ -25,6 +25,7 @@ import { generateStream } from './verilog-stream.js';
 import { MANIFEST_FORMAT, type VerilogArch, type VerilogManifest } from './verilog-manifest.js';
 import { handWrittenModules, TemplateSet, type GeneratedFile } from './verilog-templates.js';
 import { ConfigError } from '../errors.js';
+import { DEFAULT_MAX_PARALLEL_MACS, checkParallelSize } from './verilog-size.js';
 
 export interface VerilogOptions {
   readonly arch: VerilogArch;
@@ -35,8 +36,18 @@ export interface VerilogOptions {
    * for every layer, or per layer name / node id (others default to 1).
    */
   readonly reuse?: number | Readonly<Record<string, number>>;
+  /**
+   * Parallel: share sub-expressions across the constant multiplications of each layer (CSD digit
+   * patterns common to several weights computed once, H-CMVM style). Fewer adders; same results.
+   */
+  readonly share?: boolean;
   /** Name of the top module (default: the graph's name), sanitised. */
   readonly name?: string;
+  /**
+   * Parallel: the most constant multiplications the design may unroll (default 65,536; `Infinity` for no
+   * limit). Larger models are refused before generation with a `DesignTooLargeError` naming the layers.
+   */
+  readonly maxParallelMacs?: number;
 }
 
 export interface VerilogDesign {
@@ -52,6 +63,18 @@ export function generateVerilog(graph: Graph, options: VerilogOptions): VerilogD
   if (options.arch !== 'parallel' && options.arch !== 'stream') {
     throw new ConfigError('emitVerilog', 'arch', options.arch, '"parallel" or "stream"');
   }
+  if (options.share !== undefined && typeof options.share !== 'boolean') {
+    throw new ConfigError('emitVerilog', 'share', options.share, 'true or false');
+  }
+  if (options.share === true && options.arch !== 'parallel') {
+    throw new ConfigError('emitVerilog', 'share', options.share, 'false with arch "stream" (sharing applies to the parallel architecture, whose layers are unrolled)');
+  }
+  if (options.arch === 'parallel') {
+    const limit = options.maxParallelMacs ?? DEFAULT_MAX_PARALLEL_MACS;
+    if (typeof limit !== 'number' || !(limit >= 0)) throw new ConfigError('emitVerilog', 'maxParallelMacs', limit, 'a non-negative number (Infinity for no limit)');
+    // Before anything else: checking or generating a model of millions of weights takes minutes.
+    checkParallelSize(graph, limit);
+  }
   const g = rederive(graph);
   assertValid(g, { float32: false });
   const modules = verilogPool();
@@ -59,7 +82,7 @@ export function generateVerilog(graph: Graph, options: VerilogOptions): VerilogD
   const t = new TemplateSet(g.name, options.arch);
   const built =
     options.arch === 'parallel'
-      ? generateParallel(g, top, modules, t, { pipeline: options.pipeline })
+      ? generateParallel(g, top, modules, t, { pipeline: options.pipeline, share: options.share === true })
       : generateStream(g, top, modules, t, { reuse: options.reuse });
   const hand = handWrittenModules();
   const files = [...built.files, ...hand];

@@ -9,7 +9,7 @@ import { loadModel } from '../../engines/loaded-model.js';
 import { emitC } from '../../codegen/c.js';
 import type { Graph } from '../../ir/graph.js';
 import { emitVerilog } from '../../codegen/verilog.js';
-import { ARCH_HELP, PIPELINE_HELP, REUSE_HELP, parseArchFlag, parsePipelineFlag, parseReuseFlag } from './hw-flags.js';
+import { ARCH_HELP, PIPELINE_HELP, REUSE_HELP, SHARE_HELP, MAX_MACS_HELP, parseArchFlag, parseMaxMacsFlag, parsePipelineFlag, parseReuseFlag, parseShareFlag } from './hw-flags.js';
 
 interface CompileFlags {
   readonly target: string;
@@ -21,6 +21,8 @@ interface CompileFlags {
   readonly arch?: string;
   readonly reuse?: string;
   readonly pipeline?: string;
+  readonly share?: boolean;
+  readonly maxMacs?: string;
 }
 
 export interface CompileTarget {
@@ -54,6 +56,8 @@ const verilogTarget: CompileTarget = {
       arch,
       reuse: parseReuseFlag(flags.reuse),
       pipeline: parsePipelineFlag(flags.pipeline),
+      share: parseShareFlag(flags.share, arch),
+      maxParallelMacs: parseMaxMacsFlag(flags.maxMacs),
       ...(flags.name === undefined ? {} : { name: flags.name }),
     });
     const p = d.manifest.ports;
@@ -100,6 +104,8 @@ export function registerCompile(program: Command): void {
     .option('--arch <arch>', `verilog: ${ARCH_HELP}`)
     .option('--reuse <factors>', `verilog: ${REUSE_HELP}`)
     .option('--pipeline <n>', `verilog: ${PIPELINE_HELP}`)
+    .option('--share', `verilog: ${SHARE_HELP}`)
+    .option('--max-macs <n>', `verilog: ${MAX_MACS_HELP}`)
     .addHelpText(
       'after',
       `\nTargets:\n${targets}\n\n` +

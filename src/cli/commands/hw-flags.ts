@@ -1,7 +1,7 @@
 /**
- * Flags shared by the hardware commands (compile --target verilog, synth, verify): the architecture, the
- * stream reuse factors and the parallel pipeline depth, parsed into emitVerilog's options with errors
- * that say what was expected.
+ * Flags shared by the hardware commands (compile --target verilog, synth, verify, predict): the
+ * architecture, the stream reuse factors, the parallel pipeline depth and sub-expression sharing, parsed
+ * into emitVerilog's options with errors that say what was expected.
  */
 import { UsageError } from '../errors.js';
 import type { VerilogArch } from '../../codegen/verilog-manifest.js';
@@ -10,6 +10,7 @@ export interface HwFlags {
   readonly arch?: string;
   readonly reuse?: string;
   readonly pipeline?: string;
+  readonly share?: boolean;
 }
 
 export function parseArchFlag(v: string | undefined): VerilogArch {
@@ -44,6 +45,25 @@ export function parsePipelineFlag(v: string | undefined): number | undefined {
   return n;
 }
 
+/** `--share`: only the parallel architecture unrolls its layers into adder networks to share. */
+export function parseShareFlag(share: boolean | undefined, arch: VerilogArch): boolean | undefined {
+  if (share !== true) return undefined;
+  if (arch !== 'parallel') throw new UsageError(`--share applies to --arch parallel only, got --arch ${arch}`);
+  return true;
+}
+
 export const ARCH_HELP = 'Verilog architecture: parallel (every layer unrolled, one sample per clock) or stream (valid/ready, line buffers)';
 export const REUSE_HELP = 'stream: cycles per input word of each MAC layer, a number or layer=factor pairs (default 1)';
 export const PIPELINE_HELP = 'parallel: a register stage after every N-th layer (default 1; 0 keeps only the output register)';
+export const SHARE_HELP = 'parallel: compute sub-expressions common to several constant multiplications of a layer once (fewer adders, same results)';
+
+/** `--max-macs N` (or `none`): the parallel design's limit on unrolled constant multiplications. */
+export function parseMaxMacsFlag(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (v.trim() === 'none') return Infinity;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--max-macs must be a positive integer or none, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export const MAX_MACS_HELP = 'parallel: refuse designs that unroll more constant multiplications than this (default 65536; none: no limit)';

@@ -11,6 +11,7 @@ import { ENGINES, engineNames, findEngine } from '../../engines/index.js';
 import { loadModel } from '../../engines/loaded-model.js';
 import { SampleError, flattenSamples, outputsJson } from '../../engines/samples.js';
 import { writeFileAtomic } from '../../utils/atomic-file.js';
+import { SHARE_HELP, parseArchFlag, parseShareFlag } from './hw-flags.js';
 
 interface PredictFlags {
   readonly engine: string;
@@ -20,6 +21,7 @@ interface PredictFlags {
   readonly weights?: string;
   readonly batchSize?: string;
   readonly arch?: string;
+  readonly share?: boolean;
 }
 
 function readSamplesFile(path: string): unknown {
@@ -44,6 +46,8 @@ export async function runPredict(modelPath: string, flags: PredictFlags, log: (l
   const engine = findEngine(flags.engine);
   if (engine === undefined) throw new UsageError(`unknown engine ${JSON.stringify(flags.engine)}; choose one of ${engineNames().join(', ')}`);
   const batchSize = positiveInt(flags.batchSize, '--batch-size');
+  if (flags.share === true && engine.name !== 'verilog') throw new UsageError(`--share applies to the verilog engine, got --engine ${engine.name}`);
+  const share = flags.share === true ? parseShareFlag(true, parseArchFlag(flags.arch)) : undefined;
   const data = readSamplesFile(flags.input);
   const model = await loadModel(modelPath, {
     ...(flags.weights === undefined ? {} : { weights: flags.weights }),
@@ -53,6 +57,7 @@ export async function runPredict(modelPath: string, flags: PredictFlags, log: (l
   const outputs = await engine.predict(model, samples, {
     ...(batchSize === undefined ? {} : { batchSize }),
     ...(flags.arch === undefined ? {} : { arch: flags.arch }),
+    ...(share === undefined ? {} : { share }),
     warn: (line) => warn(`warning: ${line}`),
   });
   writeFileAtomic(flags.out, outputsJson(outputs, model.outputShape));
@@ -72,6 +77,7 @@ export function registerPredict(program: Command): void {
     .option('--weights <file>', 'HDF5 weights for a Keras model JSON')
     .option('--batch-size <n>', 'samples per tfjs call')
     .option('--arch <arch>', 'hardware architecture, for engines that have several (verilog: parallel | stream)')
+    .option('--share', `verilog: ${SHARE_HELP}`)
     .addHelpText(
       'after',
       `\nEngines:\n${engines}\n\nThe outputs are real values: the network's output, or for a model ending in softmax the logits\n` +

@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import { loadModel } from '../../engines/loaded-model.js';
 import { flattenSamples } from '../../engines/samples.js';
 import { describeMismatch, verifyGraph, VERIFY_TARGETS, type VerifyReport, type VerifyTarget } from '../../sim/verify.js';
-import { ARCH_HELP, PIPELINE_HELP, REUSE_HELP, parseArchFlag, parsePipelineFlag, parseReuseFlag, type HwFlags } from './hw-flags.js';
+import { ARCH_HELP, PIPELINE_HELP, REUSE_HELP, SHARE_HELP, parseArchFlag, parsePipelineFlag, parseReuseFlag, parseShareFlag, type HwFlags } from './hw-flags.js';
 
 interface VerifyFlags extends HwFlags {
   readonly target: string;
@@ -50,6 +50,7 @@ export async function runVerify(modelPath: string, flags: VerifyFlags, log: (lin
   const arch = parseArchFlag(flags.arch);
   const reuse = parseReuseFlag(flags.reuse);
   const pipeline = parsePipelineFlag(flags.pipeline);
+  const share = parseShareFlag(flags.share, arch);
   const model = await loadModel(modelPath, {
     ...(flags.weights === undefined ? {} : { weights: flags.weights }),
     inputQuantizer: flags.inputQuantizer ?? null,
@@ -70,6 +71,7 @@ export async function runVerify(modelPath: string, flags: VerifyFlags, log: (lin
     arch,
     reuse,
     pipeline,
+    share,
     given,
     generated: count(flags.count, '--count', flags.input === undefined ? 1000 : 100),
     seed: count(flags.seed, '--seed', 1),
@@ -90,6 +92,7 @@ export function registerVerify(program: Command): void {
     .option('--arch <arch>', ARCH_HELP, 'parallel')
     .option('--reuse <factors>', REUSE_HELP)
     .option('--pipeline <n>', PIPELINE_HELP)
+    .option('--share', SHARE_HELP)
     .option('--input <file>', "JSON array of samples (real values, the model's input shape) checked besides the generated ones")
     .option('--count <n>', 'how many inputs to generate (default 1000, or 100 with --input)')
     .option('--seed <n>', 'seed of the generated inputs and of the simulated back-pressure', '1')
