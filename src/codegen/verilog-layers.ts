@@ -9,7 +9,7 @@ import { isAccumulating } from '../ir/nodes.js';
 import { gridFrac } from '../ir/fixed.js';
 import { assertNever, UnsupportedError } from '../errors.js';
 import { accumulatorPlan, windowAxes, windowCells } from './verilog-plan.js';
-import { argmaxLines, elemSlice, matvecLines, maxGatherLines, ruleLines, type BusRef, type DotKind } from './verilog-datapath.js';
+import { argmaxLines, elemSlice, matvecLines, maxGatherLines, ruleLines, type BusRef, type DotKind, type MatvecOptions } from './verilog-datapath.js';
 import { elemFormat, isPlusMinusBinary, type ElemFormat } from './verilog-format.js';
 
 export interface LayerBody {
@@ -48,9 +48,17 @@ function concatSources(node: ConcatNode, inputs: readonly Node[]): { slot: numbe
 
 /**
  * Body lines of a node's combinational logic reading buses `ins` and driving the bus `y`. `prefix`
- * keeps instance and wire names unique when several bodies share a module.
+ * keeps instance and wire names unique when several bodies share a module; `options` reach the
+ * layer's dot products (sub-expression sharing).
  */
-export function layerBody(node: Node, inputs: readonly Node[], ins: readonly BusRef[] = inputBuses(inputs), y = 'y', prefix = ''): LayerBody {
+export function layerBody(
+  node: Node,
+  inputs: readonly Node[],
+  ins: readonly BusRef[] = inputBuses(inputs),
+  y = 'y',
+  prefix = '',
+  options: MatvecOptions = {},
+): LayerBody {
   const lines: string[] = [];
   const outType = node.type as IntType;
   const fout = elemFormat(outType, `%${node.id}`);
@@ -60,7 +68,7 @@ export function layerBody(node: Node, inputs: readonly Node[], ins: readonly Bus
     const accFmt: ElemFormat = { width: plan.acc.width, signed: plan.acc.signed };
     const acc = `${prefix}acc`;
     lines.push(`  wire [${plan.dots.length * accFmt.width - 1}:0] ${acc};`);
-    const mv = matvecLines(`${prefix}u_mv`, plan.dots, ins, accFmt, acc);
+    const mv = matvecLines(`${prefix}u_mv`, plan.dots, ins, accFmt, acc, options);
     lines.push(...mv.lines);
     if (node.requant === null) lines.push(`  assign ${y} = ${acc};`);
     else lines.push(...ruleLines(`${prefix}u_rq`, node.requant.rule, plan.acc, outType, plan.dots.length, acc, y));

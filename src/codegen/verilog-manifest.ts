@@ -56,6 +56,8 @@ export interface LayerInfo {
   /** How its dot products were built: constants only, XNOR-popcount, or shift-add terms (and how many). */
   readonly datapath?: 'const' | 'xnor' | 'shiftadd' | 'rom';
   readonly terms?: number;
+  /** Stream joins (add, concatenation): FIFO depth in words on each input, 0 where none is needed. */
+  readonly fifos?: readonly number[];
 }
 
 export interface VerilogManifest {

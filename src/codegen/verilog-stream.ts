@@ -6,7 +6,11 @@
  * reuse factor, a dense layer after a flatten consumes the flattened stream word by word, elementwise
  * layers compute between two register stages. Every stage honours back-pressure. Streams that feed
  * several consumers go through a fork; several graph outputs share the output port through a tagged
- * merge. Element-wise joins (add, concatenation) of two streams are not supported here (use parallel).
+ * merge. Streams meet word by word in element-wise adds and channel concatenations (residual and
+ * inception-style graphs): the join waits for a word on every input, and each input that can run ahead
+ * of another gets a FIFO sized from both branches' word schedules (verilog-stream-schedule.ts), so the
+ * fork feeding the branches never deadlocks under any back-pressure. Concatenations of whole
+ * single-word tensors work along any axis; other joins are refused with the layer named.
  */
 import type { Graph } from '../ir/graph.js';
 import type {
@@ -35,6 +39,7 @@ import { layerBody, numel } from './verilog-layers.js';
 import { liveNodes, portTensor } from './verilog-parallel.js';
 import type { LayerInfo, StreamPorts } from './verilog-manifest.js';
 import type { GeneratedFile, TemplateSet } from './verilog-templates.js';
+import { blockNeed, inputNeed, joinFifoDepth, lockstepNeed, windowNeed, type WordNeed } from './verilog-stream-schedule.js';
 
 export interface StreamOptions {
   readonly reuse?: number | Readonly<Record<string, number>>;
@@ -48,6 +53,10 @@ interface Stream {
   readonly beats: number;
   readonly beatElems: number;
   readonly fmt: ElemFormat;
+  /** Per word of a sample: graph input words it needs (see verilog-stream-schedule.ts). */
+  readonly need: WordNeed;
+  /** Clock cycles from the graph input to this stream without stalls (sizes join FIFOs for throughput). */
+  readonly latency: number;
 }
 
 interface StageModule {
@@ -323,18 +332,136 @@ function stageFor(node: Node, input: Node, s: Stream, module: string, t: Templat
   }
 }
 
-/** Why a node cannot be streamed from the stream it receives (null when it can). */
-function streamProblem(node: Node, input: Node | undefined, s: Stream | undefined): string | null {
-  const where = `layer ${JSON.stringify(node.origin.layer)} (${node.kind})`;
+/** The word schedule of a stage's output (see verilog-stream-schedule.ts). */
+function stageNeedFor(node: Node, input: Node, x: Stream, outBeats: number): WordNeed {
   switch (node.kind) {
-    case 'input':
-      return null;
-    case 'add':
-    case 'concat':
-      return `${where}: joining streams is not supported by the stream architecture; use arch "parallel"`;
+    case 'conv1d':
+    case 'conv2d':
+    case 'depthwise':
+    case 'maxpool':
+    case 'avgpool':
+      return windowNeed(node, input, x.need);
+    case 'dense':
+      return input.shape.length === 1 ? blockNeed(1, x.beats, x.need) : x.need;
+    case 'globalavgpool':
+      return blockNeed(1, x.beats, x.need);
     default:
-      break;
+      // Element-wise stages, per-pixel MACs and argmax: word m from word m.
+      if (outBeats !== x.beats) throw new Error(`internal: %${node.id} makes ${outBeats} words from ${x.beats}`);
+      return x.need;
   }
+}
+
+interface JoinStage {
+  readonly ports: string[];
+  readonly lines: string[];
+  /** FIFO depth in words on each input (0: none). */
+  readonly depths: number[];
+  readonly out: { readonly beats: number; readonly beatElems: number; readonly need: WordNeed; readonly latency: number };
+  readonly datapath: DotKind | null;
+  readonly terms: number;
+}
+
+/**
+ * An add or concatenation of streams that meet word by word: a FIFO on every input that can run ahead
+ * of the others, the join handshake, the combinational add / concatenation of one word from each input
+ * (or of the whole tensors when every input is one word), and a register stage.
+ */
+function joinStage(node: Node, inputs: readonly Node[], xs: readonly Stream[], period: number): JoinStage {
+  const whole = xs.every((x) => x.beats === 1);
+  let outElems = xs[0]!.beatElems;
+  if (whole) outElems = numel(node.shape);
+  else if (node.kind === 'concat') outElems = xs.reduce((a, x) => a + x.beatElems, 0);
+  const need = lockstepNeed(xs.map((x) => x.need));
+  // A branch that runs ahead holds what the schedules require, plus the words that enter it while the
+  // latest branch's pipeline delivers (so the join keeps one word per clock).
+  const slowest = Math.max(...xs.map((x) => x.latency));
+  const depths = xs.map((x) => {
+    const d = joinFifoDepth(x.need, need, period);
+    return d === 0 ? 0 : d + slowest - x.latency;
+  });
+  const widths = xs.map((x) => x.beatElems * x.fmt.width);
+  const outW = outElems * elemFormat(node.type, `%${node.id}`).width;
+  const M = xs.length;
+  const ports = [
+    '  input  wire clk,',
+    '  input  wire rst,',
+    `  input  wire [${M - 1}:0] in_valid,`,
+    `  output wire [${M - 1}:0] in_ready,`,
+    `  input  wire [${widths.reduce((a, b) => a + b, 0) - 1}:0] in_data,`,
+    '  output wire out_valid,',
+    '  input  wire out_ready,',
+    `  output wire [${outW - 1}:0] out_data`,
+  ];
+  const lines: string[] = [];
+  let off = 0;
+  widths.forEach((w, k) => {
+    const slice = `in_data[${off + w - 1}:${off}]`;
+    off += w;
+    lines.push(`  wire b${k}_valid;`, `  wire b${k}_ready;`, '  /* verilator lint_off UNUSEDSIGNAL */', `  wire [${w - 1}:0] x${k};`, '  /* verilator lint_on UNUSEDSIGNAL */');
+    if (depths[k]! > 0) {
+      lines.push(
+        `  // input ${k} can run ${depths[k]} word(s) ahead of the join`,
+        `  qk_stream_fifo #(.W(${w}), .DEPTH(${depths[k]})) u_fifo${k} (.clk(clk), .rst(rst), .in_valid(in_valid[${k}]), .in_ready(in_ready[${k}]), ` +
+          `.in_data(${slice}), .out_valid(b${k}_valid), .out_ready(b${k}_ready), .out_data(x${k}));`,
+      );
+    } else {
+      lines.push(`  assign b${k}_valid = in_valid[${k}];`, `  assign in_ready[${k}] = b${k}_ready;`, `  assign x${k} = ${slice};`);
+    }
+  });
+  const rev = (v: string[]): string => (v.length === 1 ? v[0]! : `{${[...v].reverse().join(', ')}}`);
+  lines.push(
+    '  wire join_valid;',
+    '  wire join_ready;',
+    `  wire [${M - 1}:0] join_in_ready;`,
+    `  qk_stream_join #(.M(${M})) u_join (.in_valid(${rev(xs.map((_, k) => `b${k}_valid`))}), .in_ready(join_in_ready), ` +
+      '.out_valid(join_valid), .out_ready(join_ready));',
+    ...xs.map((_, k) => `  assign b${k}_ready = join_in_ready[${k}];`),
+  );
+  // One word of every input: copies of the nodes over one word (the whole tensors when one word each).
+  const wordInputs = whole ? inputs : inputs.map((x, k) => ({ ...x, shape: [xs[k]!.beatElems] }) as Node);
+  const wordNode = whole ? node : ({ ...node, shape: [outElems], ...(node.kind === 'concat' ? { axis: -1 } : {}) } as Node);
+  const built = layerBody(wordNode, wordInputs, wordInputs.map((x, k) => bus(`x${k}`, xs[k]!.fmt, numel(x.shape))), 'word');
+  lines.push(`  wire [${outW - 1}:0] word;`, ...built.lines, ...regLines(outW, 'join_valid', 'join_ready', 'word', 'out_valid', 'out_ready', 'out_data'));
+  return {
+    ports,
+    lines,
+    depths,
+    out: { beats: xs[0]!.beats, beatElems: outElems, need, latency: Math.max(...xs.map((x, k) => x.latency + (depths[k]! > 0 ? 1 : 0))) + 1 },
+    datapath: built.datapath,
+    terms: built.terms,
+  };
+}
+
+/** Why a join (add, concatenation) cannot meet its input streams word by word (null when it can). */
+function joinProblem(node: Node, inputs: readonly Node[], ss: readonly Stream[], where: string): string | null {
+  const beats = ss.map((s) => s.beats);
+  // Whole tensors in one word each: the combinational concatenation or add applies as in parallel.
+  if (beats.every((b) => b === 1)) return null;
+  if (beats.some((b) => b !== beats[0])) {
+    return `${where}: its inputs arrive in ${beats.join(' and ')} words per sample; streams meet only word by word (use arch "parallel")`;
+  }
+  const pixelWords = inputs.every((x, k) => ss[k]!.beatElems === x.shape[x.shape.length - 1]);
+  if (node.kind === 'add') {
+    return ss.every((s) => s.beatElems === ss[0]!.beatElems) ? null : `${where}: its inputs arrive in words of different sizes (use arch "parallel")`;
+  }
+  if (node.kind !== 'concat') return null;
+  const axis = node.axis < 0 ? node.axis + node.shape.length : node.axis;
+  if (axis !== node.shape.length - 1) {
+    return (
+      `${where}: concatenating streamed feature maps along axis ${node.axis} would need whole feature maps buffered; ` +
+      'the stream architecture concatenates along the channel (last) axis only (use arch "parallel")'
+    );
+  }
+  return pixelWords ? null : `${where}: needs one word per pixel from every input, got words of ${ss.map((s) => s.beatElems).join(' and ')} elements`;
+}
+
+/** Why a node cannot be streamed from the streams it receives (null when it can). */
+function streamProblem(node: Node, inputs: readonly (Node | undefined)[], ss: readonly (Stream | undefined)[]): string | null {
+  const where = `layer ${JSON.stringify(node.origin.layer)} (${node.kind})`;
+  if (node.kind === 'input') return null;
+  const input = inputs[0];
+  const s = ss[0];
   if (input === undefined || s === undefined) return `${where}: its input is not streamed`;
   const lastDim = input.shape[input.shape.length - 1]!;
   const pixelWords = s.beatElems === lastDim;
@@ -354,6 +481,10 @@ function streamProblem(node: Node, input: Node | undefined, s: Stream | undefine
     case 'requantize':
     case 'batchnorm':
       return node.kind === 'batchnorm' && !pixelWords ? `${where}: needs one word per pixel` : null;
+    case 'add':
+    case 'concat':
+      if (ss.some((x) => x === undefined)) return `${where}: an input is not streamed`;
+      return joinProblem(node, inputs as Node[], ss as Stream[], where);
     case 'reshape': {
       const last = node.shape[node.shape.length - 1]!;
       if (node.shape.length === 1 || last === s.beatElems) return null;
@@ -416,12 +547,18 @@ export function generateStream(g: Graph, top: string, modules: IdentifierPool, t
   };
 
   let inPort: StreamPorts['input'] | null = null;
+  // Nodes left out after a problem: their consumers are not reported again.
+  const refused = new Set<string>();
   for (const n of nodes) {
-    const input = n.inputs.length > 0 ? byId.get(n.inputs[0]!) : undefined;
-    const s = n.inputs.length > 0 ? streams.get(n.inputs[0]!) : undefined;
-    const problem = streamProblem(n, input, s);
+    if (n.inputs.some((id) => refused.has(id))) {
+      refused.add(n.id);
+      continue;
+    }
+    const inputs = n.inputs.map((id) => byId.get(id)!);
+    const problem = streamProblem(n, inputs, n.inputs.map((id) => streams.get(id)));
     if (problem !== null) {
       problems.push(problem);
+      refused.add(n.id);
       continue;
     }
     const fmt = elemFormat(n.type, `%${n.id}`);
@@ -432,11 +569,13 @@ export function generateStream(g: Graph, top: string, modules: IdentifierPool, t
       const w = beatElems * fmt.width;
       body.push(`  // input ${commentText(n.origin.layer)}: ${commentText(formatType(n.type!))} [${n.shape.join(', ')}], ${beats} word(s) of ${beatElems}`);
       body.push(`  wire ${base}_valid = in_valid;`, `  wire ${base}_ready;`, `  wire [${w - 1}:0] ${base}_data = in_data;`, `  assign in_ready = ${base}_ready;`);
-      streams.set(n.id, { valid: `${base}_valid`, ready: `${base}_ready`, data: `${base}_data`, beats, beatElems, fmt });
+      streams.set(n.id, { valid: `${base}_valid`, ready: `${base}_ready`, data: `${base}_data`, beats, beatElems, fmt, need: inputNeed(beats), latency: 0 });
       inPort = { ...portTensor(n), beats, beatElems };
       continue;
     }
-    const x = consume(n.inputs[0]!);
+    const xs = n.inputs.map((id) => consume(id));
+    const x = xs[0]!;
+    const input = inputs[0]!;
     body.push(`  // ${n.kind} ${commentText(n.origin.layer)} (${commentText(n.origin.className)}): ${commentText(formatType(n.type!))} [${n.shape.join(', ')}]`);
     if (n.kind === 'reshape') {
       const beatElems = n.shape.length === 1 ? x.beatElems : n.shape[n.shape.length - 1]!;
@@ -444,10 +583,25 @@ export function generateStream(g: Graph, top: string, modules: IdentifierPool, t
       continue;
     }
     const mod = modules.claim(`${top}_${n.origin.layer}`);
-    const stage = stageFor(n, input!, x, mod, t, reuseFor(n, options.reuse));
+    const comment = `stream stage of layer ${commentText(n.origin.layer)} (${commentText(n.origin.className)}), IR node %${commentText(n.id)} (${n.kind})`;
+    if (n.kind === 'add' || n.kind === 'concat') {
+      const join = joinStage(n, inputs, xs, inPort!.beats);
+      files.push({ name: `${mod}.v`, text: t.layer({ module: mod, comment, ports: join.ports, body: join.lines }) });
+      layers.push({ module: mod, node: n.id, layer: n.origin.layer, kind: n.kind, fifos: join.depths, ...(join.datapath === null ? {} : { datapath: join.datapath, terms: join.terms }) });
+      const out = declareStream(base, join.out.beatElems * fmt.width);
+      const rev = <T>(v: readonly T[]): T[] => [...v].reverse();
+      body.push(
+        `  ${mod} i_${base} (.clk(clk), .rst(rst), .in_valid({${rev(xs.map((v) => v.valid)).join(', ')}}), ` +
+          `.in_ready({${rev(xs.map((v) => v.ready)).join(', ')}}), .in_data({${rev(xs.map((v) => v.data)).join(', ')}}), ` +
+          `.out_valid(${out.valid}), .out_ready(${out.ready}), .out_data(${out.data}));`,
+      );
+      streams.set(n.id, { ...out, ...join.out, fmt });
+      continue;
+    }
+    const stage = stageFor(n, input, x, mod, t, reuseFor(n, options.reuse));
     let outBeats: number;
     let outElems: number;
-    if (n.kind === 'dense' && input!.shape.length === 1) {
+    if (n.kind === 'dense' && input.shape.length === 1) {
       outBeats = 1;
       outElems = n.shape[n.shape.length - 1]!;
     } else if (n.kind === 'argmax') {
@@ -461,15 +615,7 @@ export function generateStream(g: Graph, top: string, modules: IdentifierPool, t
       outBeats = numel(n.shape) / outElems;
     }
     const outW = outElems * fmt.width;
-    files.push({
-      name: `${mod}.v`,
-      text: t.layer({
-        module: mod,
-        comment: `stream stage of layer ${commentText(n.origin.layer)} (${commentText(n.origin.className)}), IR node %${commentText(n.id)} (${n.kind})`,
-        ports: STREAM_PORT_LINES(x.beatElems * x.fmt.width, outW),
-        body: stage.lines,
-      }),
-    });
+    files.push({ name: `${mod}.v`, text: t.layer({ module: mod, comment, ports: STREAM_PORT_LINES(x.beatElems * x.fmt.width, outW), body: stage.lines }) });
     files.push(...stage.files);
     layers.push({
       module: mod,
@@ -484,7 +630,10 @@ export function generateStream(g: Graph, top: string, modules: IdentifierPool, t
       `  ${mod} i_${base} (.clk(clk), .rst(rst), .in_valid(${x.valid}), .in_ready(${x.ready}), .in_data(${x.data}), ` +
         `.out_valid(${out.valid}), .out_ready(${out.ready}), .out_data(${out.data}));`,
     );
-    streams.set(n.id, { ...out, beats: outBeats, beatElems: outElems, fmt });
+    // A register stage, R cycles per word in a MAC with reuse R, and a cycle for a line buffer's window.
+    const windowed = ['conv1d', 'conv2d', 'depthwise', 'maxpool', 'avgpool'].includes(n.kind) ? 1 : 0;
+    const latency = x.latency + windowed + (stage.reuse ?? 1);
+    streams.set(n.id, { ...out, beats: outBeats, beatElems: outElems, fmt, need: stageNeedFor(n, input, x, outBeats), latency });
   }
   if (problems.length > 0 || inPort === null) {
     throw new UnsupportedError(

@@ -33,7 +33,7 @@ export const verilogEngine: Engine = {
       }
     }
     const graph = lowered.graph;
-    const built = await buildVerilator(generateVerilog(graph, { arch }));
+    const built = await buildVerilator(generateVerilog(graph, { arch, share: options.share }));
     const codes = samples.map((s) => quantizeSample(graph, [s]).map((a) => Array.from(a)));
     const run = await runVerilog(built, codes);
     const out = graph.nodes.find((n) => n.id === graph.outputs[0])!;

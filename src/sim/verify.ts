@@ -30,6 +30,8 @@ export interface VerifyOptions {
   readonly arch?: VerilogArch;
   readonly reuse?: VerilogOptions['reuse'];
   readonly pipeline?: number;
+  /** Verilog (parallel): share sub-expressions across each layer's constant products. */
+  readonly share?: boolean;
   /** Real inputs to check besides the generated ones: one flat row-major array per sample (one-input graphs). */
   readonly given?: readonly (readonly number[])[];
   /** How many inputs to generate (default 1000). */
@@ -118,7 +120,7 @@ function sizeOf(n: Node): number {
 /** Runs the back-end on input codes; returns `[sample][output][element]` codes. */
 async function runTarget(g: Graph, codes: readonly (readonly (readonly number[])[])[], options: VerifyOptions, dir: string): Promise<{ outputs: number[][][]; timing: RunTiming | null }> {
   if (options.target === 'verilog') {
-    const design = generateVerilog(g, { arch: options.arch ?? 'parallel', reuse: options.reuse, pipeline: options.pipeline });
+    const design = generateVerilog(g, { arch: options.arch ?? 'parallel', reuse: options.reuse, pipeline: options.pipeline, share: options.share });
     const model = await buildVerilator(design);
     const sim: SimOptions = options.backpressure === false ? {} : { seed: options.seed ?? 1, inGap: 0.2, outStall: 0.2 };
     const run = await runVerilog(model, codes, sim);
@@ -157,7 +159,7 @@ function probes(g: Graph, hw: Graph): { nodes: Node[]; want: Graph; got: Graph }
 /** The earliest node (graph order) whose value differs on one sample, for the Verilog back-end. */
 async function locateVerilog(g: Graph, hw: Graph, sample: readonly (readonly number[])[], options: VerifyOptions): Promise<Mismatch['firstLayer']> {
   const { nodes, want: wantGraph, got: gotGraph } = probes(g, hw);
-  const design = generateVerilog(gotGraph, { arch: 'parallel', pipeline: options.pipeline });
+  const design = generateVerilog(gotGraph, { arch: 'parallel', pipeline: options.pipeline, share: options.share });
   const run = await runVerilog(await buildVerilator(design), [sample]);
   const want = runIRFromCodes(wantGraph, sample);
   for (let o = 0; o < nodes.length; o += 1) {

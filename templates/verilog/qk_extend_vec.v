@@ -1,5 +1,7 @@
 // qkeras-ts hand-written RTL: resize N codes at once (sign- or zero-extend, or keep the low bits: the
-// datapath computes modulo 2^W with W sized for every exact result).
+// datapath computes modulo 2^W with W sized for every exact result), as qk_extend does for one code. A
+// procedural loop rather than a generate loop: Verilator refuses generate loops longer than 16 x its
+// --unroll-count.
 `default_nettype none
 module qk_extend_vec #(
   parameter integer N         = 1,
@@ -8,13 +10,20 @@ module qk_extend_vec #(
   parameter integer OUT_W     = 16
 ) (
   input  wire [N*IN_W-1:0]  x,
-  output wire [N*OUT_W-1:0] y
+  output reg  [N*OUT_W-1:0] y
 );
-  genvar i;
-  generate
-    for (i = 0; i < N; i = i + 1) begin : g_el
-      qk_extend #(.IN_W(IN_W), .IN_SIGNED(IN_SIGNED), .OUT_W(OUT_W)) u_e (.x(x[i*IN_W +: IN_W]), .y(y[i*OUT_W +: OUT_W]));
+  /* verilator lint_off UNUSEDSIGNAL */
+  // The code above OUT_W fill bits; only its low OUT_W bits are kept (extended, or truncated).
+  reg [OUT_W+IN_W-1:0] wide;
+  /* verilator lint_on UNUSEDSIGNAL */
+  reg fill;
+  integer i;
+  always @* begin
+    for (i = 0; i < N; i = i + 1) begin
+      fill = (IN_SIGNED != 0) ? x[i*IN_W + IN_W - 1] : 1'b0;
+      wide = {{OUT_W{fill}}, x[i*IN_W +: IN_W]};
+      y[i*OUT_W +: OUT_W] = wide[OUT_W-1:0];
     end
-  endgenerate
+  end
 endmodule
 `default_nettype wire

@@ -29,16 +29,21 @@ module qk_stream_gap #(
   assign in_ready = !last || out_free;
   wire fire = in_valid && in_ready;
 
-  wire [C*ACC_W-1:0] sum;
-  genvar c;
-  generate
-    for (c = 0; c < C; c = c + 1) begin : g_ch
-      wire [ACC_W-1:0] xe;
-      qk_extend #(.IN_W(IN_W), .IN_SIGNED(IN_SIGNED), .OUT_W(ACC_W)) u_x (.x(in_data[c*IN_W +: IN_W]), .y(xe));
-      wire [ACC_W-1:0] base = (k == {KB{1'b0}}) ? {ACC_W{1'b0}} : acc[c*ACC_W +: ACC_W];
-      assign sum[c*ACC_W +: ACC_W] = base + xe * MULT;
+  // Channels in a procedural loop: Verilator refuses generate loops longer than 16 x its --unroll-count.
+  reg [C*ACC_W-1:0] sum;
+  /* verilator lint_off UNUSEDSIGNAL */
+  reg [ACC_W+IN_W-1:0] wide;
+  /* verilator lint_on UNUSEDSIGNAL */
+  reg fill;
+  wire first = (k == {KB{1'b0}});
+  integer c;
+  always @* begin
+    for (c = 0; c < C; c = c + 1) begin
+      fill = (IN_SIGNED != 0) ? in_data[c*IN_W + IN_W - 1] : 1'b0;
+      wide = {{ACC_W{fill}}, in_data[c*IN_W +: IN_W]};
+      sum[c*ACC_W +: ACC_W] = (first ? {ACC_W{1'b0}} : acc[c*ACC_W +: ACC_W]) + wide[ACC_W-1:0] * MULT;
     end
-  endgenerate
+  end
 
   always @(posedge clk) begin
     if (rst) begin

@@ -104,11 +104,8 @@ describe('emitVerilog output', () => {
       generateVerilog(allKinds(), { arch: 'stream' });
     } catch (e) {
       const msg = (e as Error).message;
-      expect(msg).toMatch(/cannot use the stream architecture \(\d+ problems\)/);
+      expect(msg).toMatch(/cannot use the stream architecture \(\d+ problems?\)/);
       expect(msg).toContain('one model input; this graph has 2');
-      expect(msg).toContain('layer "add" (add): joining streams is not supported');
-      expect(msg).toContain('layer "cat" (concat): joining streams is not supported');
-      expect(msg).toContain('use arch "parallel"');
     }
   });
 

@@ -22,20 +22,12 @@ import {
   QSeparableConv1D,
   QSeparableConv2D,
 } from '../../src/layers/index.js';
+import { mulberry32 } from '../../src/utils/mulberry32.js';
 
 export type Rng = () => number;
 
 /** Mulberry32. */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng: (seed: number) => Rng = mulberry32;
 
 export function pick<T>(r: Rng, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)]!;
