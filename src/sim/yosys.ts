@@ -64,17 +64,23 @@ export interface SynthOptions {
   readonly timeoutMs?: number;
   /** Called when synthesis starts (not on a cache hit). */
   readonly onModule?: (module: string, index: number, count: number) => void;
+  /**
+   * Map multipliers to hard DSP blocks (default true). False: `synth_xilinx -nodsp`, `synth_ice40`
+   * without `-dsp`, so every multiplier is built from LUTs (the hardware-cost estimator's calibration).
+   */
+  readonly dsp?: boolean;
 }
 
-function synthCommand(family: SynthFamily, top: string): string {
+/** The Yosys synthesis command for one module (`dsp` false: multipliers in LUTs). */
+export function synthCommand(family: SynthFamily, top: string, dsp = true): string {
   switch (family) {
     case 'generic':
       return `synth -flatten -top ${top}`;
     case 'xilinx':
       // Out of context: no I/O buffers or clock buffers, which only a chip's top level would have.
-      return `synth_xilinx -flatten -noiopad -noclkbuf -top ${top}`;
+      return `synth_xilinx -flatten -noiopad -noclkbuf${dsp ? '' : ' -nodsp'} -top ${top}`;
     case 'ice40':
-      return `synth_ice40 -flatten -dsp -top ${top}`;
+      return `synth_ice40 -flatten${dsp ? ' -dsp' : ''} -top ${top}`;
     default:
       throw new ConfigError('synthesize', 'family', family, SYNTH_FAMILIES.map((f) => `"${f}"`).join(', '));
   }
@@ -223,7 +229,7 @@ export async function synthesize(design: VerilogDesign, options: SynthOptions = 
   const steps = tops.map((t, i) => {
     const isGlue = i === tops.length - 1;
     const boxes = isGlue && layerModules.length > 0 ? `blackbox ${layerModules.join(' ')}\n` : '';
-    return `design -load src\n${boxes}${synthCommand(family, t)}\ntee -q -o stat${i}.json stat -json\n`;
+    return `design -load src\n${boxes}${synthCommand(family, t, options.dsp ?? true)}\ntee -q -o stat${i}.json stat -json\n`;
   });
   const script = `${reads}\ndesign -save src\n${steps.join('')}`;
   const key = cacheKey([engine.version, script, ...design.files.map((f) => `${f.name}\n${f.text}`)]);

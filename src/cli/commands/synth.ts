@@ -13,7 +13,7 @@ import { VERILATOR, findOptionalTool } from '../../sim/tools.js';
 import { buildVerilator, runVerilog } from '../../sim/verilator-runner.js';
 import { generateInputs } from '../../sim/verify.js';
 import { quantizeSample } from '../../sim/codes.js';
-import { ARCH_HELP, PIPELINE_HELP, REUSE_HELP, parseArchFlag, parsePipelineFlag, parseReuseFlag, type HwFlags } from './hw-flags.js';
+import { ARCH_HELP, PIPELINE_HELP, REUSE_HELP, SHARE_HELP, parseArchFlag, parsePipelineFlag, parseReuseFlag, parseShareFlag, type HwFlags } from './hw-flags.js';
 
 interface SynthFlags extends HwFlags {
   readonly family?: string;
@@ -22,6 +22,7 @@ interface SynthFlags extends HwFlags {
   readonly inputQuantizer?: string;
   readonly weights?: string;
   readonly sim?: boolean;
+  readonly dsp?: boolean;
 }
 
 export interface SynthResult {
@@ -30,6 +31,20 @@ export interface SynthResult {
   /** Verilator's measurement: cycles from input to result and between results, or null when not run. */
   readonly timing: { readonly latency: number; readonly interval: number; readonly samples: number } | null;
   readonly timingNote: string | null;
+  /** The measured figures under the field names of `qkeras estimate --json` (layers' latency is not measured). */
+  readonly layers: readonly { readonly name: string; readonly luts: number; readonly ffs: number; readonly dsps: number; readonly latency_cycles: null }[];
+  readonly glue: { readonly luts: number; readonly ffs: number; readonly dsps: number };
+  readonly total: { readonly luts: number; readonly ffs: number; readonly dsps: number; readonly latency_cycles: number | null; readonly ii: number | null };
+}
+
+/** `qkeras estimate`'s fields from a synthesis report and Verilator's timing. */
+export function measuredFields(s: SynthReport, timing: SynthResult['timing']): Pick<SynthResult, 'layers' | 'glue' | 'total'> {
+  const pick = (c: SynthCounts) => ({ luts: c.luts, ffs: c.ffs, dsps: c.dsps });
+  return {
+    layers: s.layers.map((l) => ({ name: l.layer, ...pick(l.counts), latency_cycles: null })),
+    glue: pick(s.glue),
+    total: { ...pick(s.total), latency_cycles: timing?.latency ?? null, ii: timing?.interval ?? null },
+  };
 }
 
 function row(name: string, c: SynthCounts): string {
@@ -65,8 +80,8 @@ export async function runSynth(modelPath: string, flags: SynthFlags, log: (line:
     inputQuantizer: flags.inputQuantizer ?? null,
   });
   const graph = model.graph();
-  const design = generateVerilog(graph, { arch, reuse: parseReuseFlag(flags.reuse), pipeline: parsePipelineFlag(flags.pipeline) });
-  const synth = await synthesize(design, { family, engine, onModule: () => progress(`synthesizing ${design.manifest.top} with Yosys (this takes a while)...`) });
+  const design = generateVerilog(graph, { arch, reuse: parseReuseFlag(flags.reuse), pipeline: parsePipelineFlag(flags.pipeline), share: parseShareFlag(flags.share, arch) });
+  const synth = await synthesize(design, { family, engine, onModule: () => progress(`synthesizing ${design.manifest.top} with Yosys (this takes a while)...`), dsp: flags.dsp !== false });
   let timing: SynthResult['timing'] = null;
   let timingNote: string | null = null;
   if (flags.sim === false) {
@@ -78,7 +93,7 @@ export async function runSynth(modelPath: string, flags: SynthFlags, log: (line:
     const run = await runVerilog(await buildVerilator(design), samples);
     timing = { latency: run.timing.latency, interval: run.timing.meanInterval, samples: samples.length };
   }
-  const result: SynthResult = { model: modelPath, synth, timing, timingNote };
+  const result: SynthResult = { model: modelPath, synth, timing, timingNote, ...measuredFields(synth, timing) };
   if (flags.json === true) log(JSON.stringify(result, null, 2));
   else for (const line of synthTable(result)) log(line);
   return result;
@@ -93,8 +108,10 @@ export function registerSynth(program: Command): void {
     .option('--family <family>', `target: ${SYNTH_FAMILIES.join(' | ')} (synth, synth_xilinx, synth_ice40)`, 'xilinx')
     .option('--reuse <factors>', REUSE_HELP)
     .option('--pipeline <n>', PIPELINE_HELP)
+    .option('--share', SHARE_HELP)
     .option('--yosys <engine>', 'auto (native yosys when installed, else WebAssembly) | native | wasm', 'auto')
     .option('--no-sim', 'skip measuring latency and II in Verilator')
+    .option('--no-dsp', 'build multipliers from logic (synth_xilinx -nodsp, synth_ice40 without -dsp)')
     .option('--input-quantizer <quantizer>', 'QKeras quantizer of the model input, e.g. "quantized_bits(8,0,1)" (needed when the model has none)')
     .option('--weights <file>', 'HDF5 weights for a Keras model JSON')
     .option('--json', 'print the report as JSON')

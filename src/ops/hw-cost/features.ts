@@ -1,0 +1,56 @@
+/**
+ * The structural quantities a layer's hardware is made of, counted from the same plans the Verilog
+ * emitter builds from: adder cells of every multi-operand sum, comparator and multiplexer bits,
+ * table and ROM sizes, multiplier partial products, stream control and register bits. LUTs (or
+ * generic gates) are a calibrated linear function of these counts (`cost-model.ts`); flip-flops are
+ * counted directly.
+ */
+import { addMacc, emptyMacc, type MaccCells } from './macc.js';
+
+/** Counts whose cost in LUTs (or gates) is calibrated. */
+export interface Features extends MaccCells {
+  /** Comparator bits against a constant (saturation bounds, thresholds, ternary). */
+  cmpc: number;
+  /** Comparator bits between two signals (max pooling, argmax). */
+  cmpv: number;
+  /** 2:1 multiplexer bits on data (saturation results, argmax/max selections, accumulator bases). */
+  mux: number;
+  /** Table and ROM size in 6-input-LUT units: per output bit, one per 64 entries (at least one). */
+  rom: number;
+  /** Partial-product bits of variable-by-variable multipliers. */
+  mulpp: number;
+  /** Line-buffer memory bits read through window ports (bits × read ports). */
+  membits: number;
+  /** Stream control: counter and position-register bits (incremented and compared each word). */
+  ctrl: number;
+}
+
+export type FeatureName = keyof Features;
+
+export const FEATURE_NAMES: readonly FeatureName[] = ['fa', 'ha', 'cpa2', 'cpa1', 'cmpc', 'cmpv', 'mux', 'rom', 'mulpp', 'membits', 'ctrl'];
+
+export function emptyFeatures(): Features {
+  return { ...emptyMacc(), cmpc: 0, cmpv: 0, mux: 0, rom: 0, mulpp: 0, membits: 0, ctrl: 0 };
+}
+
+/** Adds `b` (times `times`) into `a`. */
+export function addFeatures(a: Features, b: Partial<Features>, times = 1): void {
+  for (const k of FEATURE_NAMES) a[k] += (b[k] ?? 0) * times;
+}
+
+/** Adds a sum's adder cells into a feature vector. */
+export function addCells(a: Features, cells: MaccCells, times = 1): void {
+  if (times === 1) {
+    addMacc(a, cells);
+    return;
+  }
+  a.fa += cells.fa * times;
+  a.ha += cells.ha * times;
+  a.cpa2 += cells.cpa2 * times;
+  a.cpa1 += cells.cpa1 * times;
+}
+
+/** LUT6 units of a table of `entries` words: one LUT per output bit per 64 entries. */
+export function romUnits(entries: number, bits: number): number {
+  return bits * Math.max(1, Math.ceil(entries / 64));
+}
