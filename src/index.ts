@@ -73,6 +73,9 @@ export {
   type VerilogArch,
   type VerilogManifest,
 } from './codegen/verilog.js';
+export { DEFAULT_MAX_PARALLEL_MACS, DesignTooLargeError, parallelMacs, type ParallelLayerSize } from './codegen/verilog-size.js';
+export { planCmvm, cmvmAdders, cmvmAdderCount, evalCmvm, type CmvmProblem, type CmvmPlan, type CmvmOptions, type CmvmAdder } from './codegen/cmvm.js';
+export { layerAdders, type LayerAdders } from './codegen/cmvm-layer.js';
 export { synthesize, type SynthReport, type SynthCounts, type SynthFamily, type SynthOptions } from './sim/yosys.js';
 export {
   verifyGraph as verify,
@@ -82,6 +85,9 @@ export {
   type VerifyTarget,
   type Mismatch,
 } from './sim/verify.js';
+export { buildReportData, writeReport, type ReportInputs } from './report/build.js';
+export { renderReportHtml } from './report/render.js';
+export type { ReportData, LayerRow as ReportLayerRow, LayerEstimate as ReportLayerEstimate } from './report/types.js';
 export {
   ConfigError,
   KerasImportError,

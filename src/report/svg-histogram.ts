@@ -62,13 +62,28 @@ function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
+/** A count axis label short enough for the margin: 250000 → 250k, 1500000 → 1.5M. */
+export function countTick(v: number, step: number): string {
+  if (Math.abs(v) >= 1e6) return `${formatTick(v / 1e6, step / 1e6)}M`;
+  if (Math.abs(v) >= 1e4) return `${formatTick(v / 1e3, step / 1e3)}k`;
+  return formatTick(v, step);
+}
+
 function fmt(v: number): string {
   return (Math.round(v * 100) / 100).toString();
 }
 
 /** Renders the histogram of `values` as an SVG document string. */
 export function histogramSvg(values: ArrayLike<number>, options: HistogramOptions = {}): string {
-  const { edges, counts } = histogram(values, options.bins ?? 25);
+  return binnedHistogramSvg(histogram(values, options.bins ?? 25), options);
+}
+
+/** Renders already binned counts (`options.bins` is ignored) as an SVG document string. */
+export function binnedHistogramSvg(h: Histogram, options: HistogramOptions = {}): string {
+  const { edges, counts } = h;
+  if (edges.length !== counts.length + 1 || counts.length === 0) {
+    throw new RangeError(`binnedHistogramSvg: ${counts.length} counts need ${counts.length + 1} edges, received ${edges.length}`);
+  }
   const width = options.width ?? 640;
   const height = options.height ?? 420;
   const margin = { left: 70, right: 20, top: options.title ? 40 : 16, bottom: 50 };
@@ -110,7 +125,7 @@ export function histogramSvg(values: ArrayLike<number>, options: HistogramOption
     if (t < x0 || t > x1) continue;
     out.push(`<text x="${fmt(sx(t))}" y="${margin.top + plotH + 18}" text-anchor="middle">${formatTick(t, xStep)}</text>`);
   }
-  for (const t of yt) out.push(`<text x="${margin.left - 8}" y="${fmt(sy(t) + 4)}" text-anchor="end">${formatTick(t, yStep)}</text>`);
+  for (const t of yt) out.push(`<text x="${margin.left - 8}" y="${fmt(sy(t) + 4)}" text-anchor="end">${countTick(t, yStep)}</text>`);
   out.push('</g>');
   if (options.xLabel) {
     out.push(`<text x="${fmt(margin.left + plotW / 2)}" y="${height - 12}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);

@@ -1,6 +1,6 @@
 /** The SVG histogram writer: numpy's binning and a self-contained document. */
 import { describe, expect, it } from 'vitest';
-import { histogram, histogramSvg } from '../../src/report/svg-histogram.js';
+import { binnedHistogramSvg, countTick, histogram, histogramSvg } from '../../src/report/svg-histogram.js';
 
 describe('histogram', () => {
   it('bins like numpy.histogram: equal widths over [min, max], last bin closed', () => {
@@ -21,5 +21,20 @@ describe('histogram', () => {
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     expect(svg).toContain('>a&lt;b&gt;(output)</text>');
     expect([...svg.matchAll(/<title>/g)]).toHaveLength(2);
+  });
+});
+
+describe('binnedHistogramSvg and count ticks', () => {
+  it('draws precomputed bins exactly as histogramSvg draws the values they came from', () => {
+    const values = [0, 0.1, 0.5, 0.5, 0.9, 1];
+    expect(binnedHistogramSvg(histogram(values, 5))).toBe(histogramSvg(values, { bins: 5 }));
+    expect(() => binnedHistogramSvg({ edges: [0, 1], counts: [1, 2] })).toThrow(RangeError);
+  });
+
+  it('shortens large counts so they fit the margin', () => {
+    expect(countTick(400000, 100000)).toBe('400k');
+    expect(countTick(1500000, 500000)).toBe('1.5M');
+    expect(countTick(20000, 5000)).toBe('20k');
+    expect(countTick(5000, 1000)).toBe('5000');
   });
 });

@@ -8,7 +8,10 @@ import { registerPredict } from './predict.js';
 import { registerCompile } from './compile.js';
 import { registerVerify } from './verify.js';
 import { registerSynth } from './synth.js';
+import { registerEstimate } from './estimate.js';
+import { registerReport } from './report.js';
+import { registerImport } from './import.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDemo, registerTrain, registerQstats, registerQuantize, registerPredict, registerCompile, registerVerify, registerSynth];
+export const commands: RegisterCommand[] = [registerDemo, registerTrain, registerQstats, registerQuantize, registerPredict, registerCompile, registerVerify, registerSynth, registerEstimate, registerReport, registerImport];
