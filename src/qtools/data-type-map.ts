@@ -403,6 +403,30 @@ function weightBiasQuantizers(
   return { reference, weightQuantizer, biasQuantizer, kerasWeightQuantizer };
 }
 
+/** The operations and quantizers of a weight layer's entry. */
+interface MacOps {
+  readonly multiplier: QtOperation;
+  readonly accumulator: QtOperation;
+  readonly weightQuantizer: QtQuantizer;
+  readonly biasQuantizer: QtQuantizer | null;
+}
+
+/** A weight layer's entry: `extra` (the fused accumulator and folded batch norm) before the output type. */
+function macEntry(c: MacContext, kind: 'mac' | 'folded_mac', ops: MacOps, extra: Partial<LayerDataType>, output: QtQuantizer): LayerDataType {
+  return {
+    ...c.base,
+    kind,
+    multiplier: ops.multiplier,
+    accumulator: ops.accumulator,
+    weightQuantizer: ops.weightQuantizer,
+    wShapes: c.wShapes,
+    biasQuantizer: ops.biasQuantizer,
+    bShapes: c.bShapes,
+    ...extra,
+    outputQuantizer: c.outputOf(c.id, output),
+  };
+}
+
 /** Both operations of a reference mapping compute on the reference accumulator type. */
 function useReferenceAccumulator(c: MacContext, multiplier: QtOperation, accumulator: QtOperation): void {
   accumulator.output = c.refAccumulator();
@@ -410,7 +434,7 @@ function useReferenceAccumulator(c: MacContext, multiplier: QtOperation, accumul
 }
 
 function macLayer(g: QtGraph, cls: string, c: MacContext): LayerDataType {
-  const { id, layer, input, base, wShapes, bShapes, o, outputOf, refAccumulator } = c;
+  const { id, layer, input, o, refAccumulator } = c;
   const resolved = weightBiasQuantizers(c, `${layer.name} (${cls})`, false);
   const { reference, weightQuantizer, kerasWeightQuantizer } = resolved;
   const useBias = (layer as unknown as { useBias?: boolean }).useBias ?? layer.weights.length > 1;
@@ -450,21 +474,8 @@ function macLayer(g: QtGraph, cls: string, c: MacContext): LayerDataType {
       kerasInverseQuantizer: kerasInverse,
     });
     if (reference) fused.output = refAccumulator();
-    return {
-      ...base,
-      kind: 'mac',
-      multiplier,
-      accumulator,
-      weightQuantizer,
-      wShapes,
-      biasQuantizer,
-      bShapes,
-      bnInverseQuantizer: bn.inverse,
-      bnMeanQuantizer: bn.mean,
-      bnBetaQuantizer: bn.beta,
-      fusedAccumulator: fused,
-      outputQuantizer: outputOf(id, fused.output),
-    };
+    const extra = { bnInverseQuantizer: bn.inverse, bnMeanQuantizer: bn.mean, bnBetaQuantizer: bn.beta, fusedAccumulator: fused };
+    return macEntry(c, 'mac', { multiplier, accumulator, weightQuantizer, biasQuantizer }, extra, fused.output);
   }
 
   let fusedAccumulator = accumulator;
@@ -476,23 +487,12 @@ function macLayer(g: QtGraph, cls: string, c: MacContext): LayerDataType {
     const fusedKernel = makeAccumulator(accShape, fusedMultiplier, false);
     fusedAccumulator = useBias && biasQuantizer !== null ? makeAdder(fusedKernel.output, biasQuantizer) : fusedKernel;
   }
-  return {
-    ...base,
-    kind: 'mac',
-    multiplier,
-    accumulator,
-    weightQuantizer,
-    wShapes,
-    biasQuantizer,
-    bShapes,
-    fusedAccumulator,
-    outputQuantizer: outputOf(id, accumulator.output),
-  };
+  return macEntry(c, 'mac', { multiplier, accumulator, weightQuantizer, biasQuantizer }, { fusedAccumulator }, accumulator.output);
 }
 
 /** QConv2DBatchnorm / QDepthwiseConv2DBatchnorm: folded weights, bias type derived from the accumulator if absent. */
 function foldedMacLayer(c: MacContext): LayerDataType {
-  const { id, layer, input, base, wShapes, bShapes, outputOf } = c;
+  const { layer, input } = c;
   const { reference, weightQuantizer, kerasWeightQuantizer, ...resolved } = weightBiasQuantizers(c, layer.name, true);
   let biasQuantizer = resolved.biasQuantizer;
   const multiplier = makeMultiplier(weightQuantizer, input);
@@ -507,15 +507,5 @@ function foldedMacLayer(c: MacContext): LayerDataType {
     }
   }
   if (reference) useReferenceAccumulator(c, multiplier, accumulator);
-  return {
-    ...base,
-    kind: 'folded_mac',
-    multiplier,
-    accumulator,
-    weightQuantizer,
-    wShapes,
-    biasQuantizer,
-    bShapes,
-    outputQuantizer: outputOf(id, accumulator.output),
-  };
+  return macEntry(c, 'folded_mac', { multiplier, accumulator, weightQuantizer, biasQuantizer }, {}, accumulator.output);
 }

@@ -3,9 +3,10 @@
  * the QKeras vectors, the getConfig round trip, the grid/range/monotonicity property and reproducible
  * stochastic rounding. Each function registers its tests in the caller's `describe`.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ready } from '../../src/backend/index.js';
 import type { QuantizerArgs, QuantizerClass } from '../../src/quantizers/base.js';
-import { setSeed } from '../../src/quantizers/phase.js';
+import { setLearningPhase, setSeed } from '../../src/quantizers/phase.js';
 import type { RoundedActivation } from '../../src/quantizers/rounded-activation.js';
 import { type InternalSigmoidMode, setInternalSigmoid } from '../../src/quantizers/sigmoid.js';
 import { apply, nonDecreasing, onGrid } from './activation-props.js';
@@ -29,8 +30,23 @@ function internalSigmoidSetup(_q: unknown, setup: Record<string, unknown>): void
   setInternalSigmoid((setup.set_internal_sigmoid as InternalSigmoidMode | undefined) ?? 'hard');
 }
 
+/**
+ * The test file's hooks (the backend, and the internal sigmoid and learning phase reset after each test)
+ * and the activation's QKeras vectors.
+ */
+export function roundedActivationSuite(c: RoundedActivationCase, vectorCount: number): void {
+  beforeAll(async () => {
+    await ready();
+  });
+  afterEach(() => {
+    setInternalSigmoid('hard');
+    setLearningPhase(0);
+  });
+  describeQKerasVectors(c, vectorCount);
+}
+
 /** The QKeras call vectors of the activation (`count` of them, and no method vectors). */
-export function describeQKerasVectors(c: RoundedActivationCase, count: number): void {
+function describeQKerasVectors(c: RoundedActivationCase, count: number): void {
   describe(`${c.name} QKeras vectors`, () => {
     const calls = vectorsFor('quantizer_call', [c.name]);
     it('finds every vector', () => {

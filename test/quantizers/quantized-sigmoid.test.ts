@@ -1,32 +1,16 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ready } from '../../src/backend/index.js';
+import { describe, expect, it } from 'vitest';
 import type { QuantizerArgs } from '../../src/quantizers/base.js';
-import { setLearningPhase, setSeed } from '../../src/quantizers/phase.js';
+import { setSeed } from '../../src/quantizers/phase.js';
 import { QuantizedSigmoid } from '../../src/quantizers/quantized-sigmoid.js';
 import { setInternalSigmoid } from '../../src/quantizers/sigmoid.js';
 import { buildQuantizer } from '../helpers/qkeras-vectors.js';
 import { apply, gradient, mean, roundHalfEven, uniformValues } from '../helpers/activation-props.js';
-import {
-  describeQKerasVectors,
-  itIsReproducible,
-  itRebuildsFromConfig,
-  itStaysOnGrid,
-  type RoundedActivationCase,
-} from '../helpers/rounded-activation-suite.js';
-
-beforeAll(async () => {
-  await ready();
-});
-
-afterEach(() => {
-  setInternalSigmoid('hard');
-  setLearningPhase(0);
-});
+import { itIsReproducible, itRebuildsFromConfig, itStaysOnGrid, roundedActivationSuite, type RoundedActivationCase } from '../helpers/rounded-activation-suite.js';
 
 const sigmoid = (spec: string): QuantizedSigmoid => buildQuantizer(spec, [QuantizedSigmoid]) as QuantizedSigmoid;
 const CASE: RoundedActivationCase = { name: 'quantized_sigmoid', cls: QuantizedSigmoid, realFlag: 'use_real_sigmoid', offset: 0 };
 
-describeQKerasVectors(CASE, 3);
+roundedActivationSuite(CASE, 3);
 
 describe('quantized_sigmoid str() and config', () => {
   it.each([

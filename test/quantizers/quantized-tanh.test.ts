@@ -1,33 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ready } from '../../src/backend/index.js';
+import { describe, expect, it } from 'vitest';
 import type { QuantizerArgs } from '../../src/quantizers/base.js';
-import { setLearningPhase, setSeed } from '../../src/quantizers/phase.js';
+import { setSeed } from '../../src/quantizers/phase.js';
 import { QuantizedTanh } from '../../src/quantizers/quantized-tanh.js';
 import { setInternalSigmoid } from '../../src/quantizers/sigmoid.js';
 import { buildQuantizer } from '../helpers/qkeras-vectors.js';
 import { apply, gradient, mean, roundHalfEven, uniformValues } from '../helpers/activation-props.js';
-import {
-  describeQKerasVectors,
-  itIsReproducible,
-  itRebuildsFromConfig,
-  itStaysOnGrid,
-  type RoundedActivationCase,
-} from '../helpers/rounded-activation-suite.js';
-
-beforeAll(async () => {
-  await ready();
-});
-
-afterEach(() => {
-  setInternalSigmoid('hard');
-  setLearningPhase(0);
-});
+import { itIsReproducible, itRebuildsFromConfig, itStaysOnGrid, roundedActivationSuite, type RoundedActivationCase } from '../helpers/rounded-activation-suite.js';
 
 const tanh = (spec: string): QuantizedTanh => buildQuantizer(spec, [QuantizedTanh]) as QuantizedTanh;
 const CASE: RoundedActivationCase = { name: 'quantized_tanh', cls: QuantizedTanh, realFlag: 'use_real_tanh', offset: 1 };
 
-describeQKerasVectors(CASE, 2);
+roundedActivationSuite(CASE, 2);
 
 describe('quantized_tanh str() and config', () => {
   it.each([
