@@ -27,7 +27,8 @@ function instantiate(spec: TfLayerSpec): tf.layers.Layer {
 }
 
 function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  // tfjs prints the tensors it got as "[object Object]"; say what they are.
+  return (err instanceof Error ? err.message : String(err)).replaceAll('[object Object]', '<tensor>');
 }
 
 /**
@@ -137,7 +138,12 @@ function buildFunctional(model: KerasModelJson, layers: Map<string, tf.layers.La
   const ins = resolve(model.inputs, 'input_layers');
   const outs = resolve(model.outputs, 'output_layers');
   if (issues.length > 0) throw new KerasImportError(source, issues);
-  return tf.model({ inputs: ins, outputs: outs, name: model.name });
+  try {
+    return tf.model({ inputs: ins, outputs: outs, name: model.name });
+  } catch (err) {
+    // tfjs's own graph checks (an input listed twice, outputs not reachable from the inputs).
+    throw new KerasImportError(source, [{ layer: model.name, className: model.className, argument: 'input_layers', detail: `the model cannot be assembled: ${message(err)}` }]);
+  }
 }
 
 export interface BuildOptions {

@@ -20,7 +20,7 @@
  */
 import type { IntType, Requant, ResidualForm, Rule, TensorType } from './nodes.js';
 import { RELU, fixedType, po2Type, shiftRule } from './nodes.js';
-import { codeRange, gridFrac, isCodeOf, pow2, roundReal, toDyadic } from './fixed.js';
+import { codeRange, formatRange, gridFrac, isCodeOf, pow2, roundReal, toDyadic } from './fixed.js';
 import { UnsupportedError } from '../errors.js';
 
 /** A quantizer as Keras serializes it: class name and `get_config()` (snake_case keys). */
@@ -347,6 +347,12 @@ export function buildRuleFromFunction(
   const r = codeRange(inType);
   const lo = Number(r.lo);
   const hi = Number(r.hi);
+  if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) {
+    // Beyond 2^53 the codes are not exact doubles: a bisection over them would never close.
+    throw new UnsupportedError(
+      `${plan.quantizer}: its input codes reach ${formatRange(r)}, beyond 2^53; narrow the quantizer before this activation`,
+    );
+  }
   const step = pow2(-fi);
   const toCode = (y: number, x: number): number => {
     const c = y * pow2(fo);

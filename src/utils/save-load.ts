@@ -190,6 +190,7 @@ function readManifest(modelJson: JsonObject, file: string): tf.io.WeightsManifes
       throw bad(`entry ${i} is ${describe(group)}`);
     }
     if (!group['paths'].every((p) => typeof p === 'string')) throw bad(`entry ${i} has non-string paths`);
+    if (group['paths'].length === 0 && group['weights'].length > 0) throw bad(`entry ${i} lists weights but no weights file`);
     for (const w of group['weights']) {
       const shape = isObject(w) ? w['shape'] : null;
       const dims = Array.isArray(shape) && shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0);
@@ -353,7 +354,8 @@ export async function loadQmodel(pathArg: string, options: LoadQmodelOptions = {
     model = await withCustomObjects(customObjects, () => tf.loadLayersModel(tf.io.fromMemory(artifacts)));
   } catch (e) {
     if (e instanceof QKerasError) throw e;
-    throw new ModelFileError(`${file}: the model could not be rebuilt (${(e as Error).message})`);
+    // tfjs prints the tensors it got as "[object Object]"; say what they are.
+    throw new ModelFileError(`${file}: the model could not be rebuilt (${String((e as Error).message).replaceAll('[object Object]', '<tensor>')})`);
   }
   return model;
 }

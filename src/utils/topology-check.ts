@@ -95,20 +95,46 @@ function functionalIssues(config: JsonObject, modelName: string): KerasImportIss
         : `the call ${describe(call)} waits for a call that never happens (a cycle, or a call index past the layer's calls)`,
     );
   }
-  // The model's inputs and outputs must name calls that exist.
+  // The model's inputs and outputs must name calls that exist, once each.
+  const named: Record<'input_layers' | 'output_layers', number[]> = { input_layers: [], output_layers: [] };
   for (const field of ['input_layers', 'output_layers'] as const) {
     const refs = config[field];
     const list = Array.isArray(refs) && typeof refs[0] === 'string' ? [refs] : refs;
-    if (!Array.isArray(list)) {
-      add(modelName, 'Functional', field, `expected a list of [layer name, call index, tensor index], found ${describe(refs)}`);
+    if (!Array.isArray(list) || list.length === 0) {
+      add(modelName, 'Functional', field, `expected a non-empty list of [layer name, call index, tensor index], found ${describe(refs)}`);
       continue;
     }
     for (const ref of list) {
       const source = Array.isArray(ref) && typeof ref[0] === 'string' ? index.get(ref[0]) : undefined;
       if (source === undefined || !Number.isInteger(ref[1]) || ref[1] < 0 || ref[1] >= made[source]! || !Number.isInteger(ref[2]) || ref[2] < 0) {
         add(modelName, 'Functional', field, `${describe(ref)} does not name an existing call of a layer`);
+      } else if (named[field].includes(source) && field === 'input_layers') {
+        add(modelName, 'Functional', field, `${describe(ref)} is listed twice`);
+      } else {
+        named[field].push(source);
       }
     }
+  }
+  if (issues.length > 0) return issues;
+  // Every input layer an output depends on must be a declared input (tfjs: "Graph disconnected").
+  const feeds = entries.map((e) => new Set(e.calls.flatMap((call) => call.map((ref) => index.get(ref[0] as string)!))));
+  const reached = new Set<number>();
+  const stack = [...named.output_layers];
+  while (stack.length > 0) {
+    const k = stack.pop()!;
+    if (reached.has(k)) continue;
+    reached.add(k);
+    stack.push(...feeds[k]!);
+  }
+  for (const k of reached) {
+    const e = entries[k]!;
+    if (e.cls === 'InputLayer' && !named.input_layers.includes(k)) {
+      add(modelName, 'Functional', 'input_layers', `the outputs depend on the InputLayer ${JSON.stringify(e.name)}, which input_layers does not list`);
+    }
+  }
+  for (const k of named.input_layers) {
+    const e = entries[k]!;
+    if (e.cls !== 'InputLayer') add(modelName, 'Functional', 'input_layers', `${JSON.stringify(e.name)} is a ${e.cls}, not an InputLayer`);
   }
   return issues;
 }

@@ -7,7 +7,8 @@
  * reproducible. `npm run fuzz` sets `FUZZ_SCALE` (a multiplier of every case count) and, unless
  * `FUZZ_SEED` is given, draws a fresh seed per surface. Each surface prints one line,
  * `fuzz <surface>: <n> cases (<ok> worked, <typed> typed errors), seed <s>`; a failure names the seed, the
- * fast-check replay path and the input, so `FUZZ_SEED=<s>` reproduces it.
+ * fast-check replay path and the input, so `FUZZ_SEED=<s>` reproduces it. `FUZZ_TRACE=1` prints each
+ * input before it runs, so the last line printed names a case that hangs.
  */
 import { expect } from 'vitest';
 import { QKerasError } from '../../src/errors.js';
@@ -44,13 +45,17 @@ export class FuzzTally {
   /** Typed errors by class name (printed with the counts). */
   readonly classes = new Map<string, number>();
 
-  constructor(readonly plan: FuzzPlan) {}
+  constructor(readonly plan: FuzzPlan) {
+    // In long runs, say the seed up front: a run that hangs or is killed can still be reproduced.
+    if (Number(process.env['FUZZ_SCALE'] ?? '1') > 1) console.log(`fuzz ${plan.surface}: running ${plan.runs} cases, seed ${plan.seed}`);
+  }
 
   /**
    * Runs one case. Returns the result when it works and undefined after a typed error (checked by
    * `checkTyped` too, when given); rethrows anything else with the surface, seed and input.
    */
   async run<T>(input: () => string, fn: () => T | Promise<T>, checkTyped?: (e: QKerasError) => void): Promise<T | undefined> {
+    this.trace(input);
     try {
       const value = await fn();
       this.ok += 1;
@@ -62,6 +67,7 @@ export class FuzzTally {
 
   /** Sync variant of `run` (fast-check sync properties). */
   runSync<T>(input: () => string, fn: () => T, checkTyped?: (e: QKerasError) => void): T | undefined {
+    this.trace(input);
     try {
       const value = fn();
       this.ok += 1;
@@ -69,6 +75,11 @@ export class FuzzTally {
     } catch (e) {
       return this.failed(e, input, checkTyped);
     }
+  }
+
+  /** FUZZ_TRACE=1 prints every input before it runs: the last line names a case that hangs. */
+  private trace(input: () => string): void {
+    if (process.env['FUZZ_TRACE'] === '1') process.stderr.write(`fuzz ${this.plan.surface} case ${this.ok + this.typed}: ${input().slice(0, 500)}\n`);
   }
 
   private failed(e: unknown, input: () => string, checkTyped?: (e: QKerasError) => void): undefined {

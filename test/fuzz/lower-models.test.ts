@@ -4,8 +4,8 @@
  * ones (54+ bits, huge integer bits, non-po2 and per-channel alphas, auto-scaled activations, float
  * activations, qnoise), and weights with extreme values (±1e30, subnormals, float32's limits). Each model
  * either lowers — and its graph then runs on zeros, saturating and random inputs — or fails with a typed
- * error; nothing hangs (the bisection that tabulates 12-bit tanh/sigmoid activations took seconds per
- * layer before it batched its evaluations).
+ * error; nothing hangs (the bisection that tabulates tanh/sigmoid activations looped forever over input
+ * codes beyond 2^53, and took seconds per 12-bit activation before it batched its evaluations).
  */
 import * as tf from '@tensorflow/tfjs';
 import * as fc from 'fast-check';
@@ -120,5 +120,16 @@ describe('fuzz: lowerModel', () => {
       fcParams(plan),
     );
     tally.report();
+  });
+
+  it('an activation tabulated over input codes beyond 2^53 is refused, naming the layer (its bisection never ended)', () => {
+    const input = tf.input({ shape: [4, 4, 2], name: 'x' });
+    let x = new QActivation({ activation: 'quantized_bits(53,0,1)', name: 'wide' }).apply(input) as T;
+    x = new QAveragePooling2D({ poolSize: 2, averageQuantizer: 'quantized_bits(4,0,1)', activation: 'quantized_sigmoid(4)', name: 'pool' }).apply(x) as T;
+    const model = tf.model({ inputs: input, outputs: x, name: 'wide_table' });
+    expect(() => lowerModelDetailed(model, { inputQuantizer: 'quantized_bits(24,8,1)' })).toThrow(
+      /- pool \(QAveragePooling2D\): quantized_sigmoid\(4\): its input codes reach \[-18014398509481984, 18014398509481983\], beyond 2\^53/,
+    );
+    model.dispose();
   });
 });
