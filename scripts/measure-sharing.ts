@@ -11,7 +11,10 @@
  * `--control` also synthesizes the unshared adder plan written the way shared layers are (explicit
  * wires and sums instead of the qk_const_matvec module), so a saving can be told apart from the
  * emission style.
- * Results are cached by content (src/sim/yosys.ts); a cold run of both models takes tens of minutes.
+ *
+ * Each layer is synthesized in a Yosys run of its own (two at a time; cached by content in
+ * src/sim/yosys.ts, so an interrupted run resumes), the registers with the layers emptied. A cold run
+ * of both models takes about an hour of CPU (the unshared fc1 and fc2 of the jet tagger dominate).
  *
  * Usage: npm run measure:sharing [-- --model jet|q6|all] [--control] [--json out.json]
  */
@@ -29,7 +32,7 @@ import { inputBuses } from '../src/codegen/verilog-layers.js';
 import { accumulatorPlan } from '../src/codegen/verilog-plan.js';
 import { isAccumulating, type Node } from '../src/ir/nodes.js';
 import type { Graph } from '../src/ir/graph.js';
-import { synthesize, type SynthCounts, type SynthReport } from '../src/sim/yosys.js';
+import { classifyCells, synthesize, type SynthCounts } from '../src/sim/yosys.js';
 import { writeFileAtomic } from '../src/utils/atomic-file.js';
 
 const FIXTURES = fileURLToPath(new URL('../test/fixtures/models/', import.meta.url));
@@ -124,6 +127,65 @@ function pct(before: number, after: number): string {
   return `${d >= 0 ? '+' : ''}${d.toFixed(1)}%`;
 }
 
+/** What Yosys built for a design: each layer, the registers, and their sum. */
+interface Synth {
+  readonly yosys: string;
+  readonly layers: readonly SynthCounts[];
+  readonly glue: SynthCounts;
+  readonly total: SynthCounts;
+}
+
+const SYNTH = { family: 'xilinx', dsp: false, timeoutMs: 12 * 3_600_000 } as const;
+
+/** Runs `jobs` with at most `width` at a time, results in order. */
+async function pool<T>(jobs: readonly (() => Promise<T>)[], width: number): Promise<T[]> {
+  const out: T[] = new Array<T>(jobs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const k = next;
+      next += 1;
+      out[k] = await jobs[k]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, worker));
+  return out;
+}
+
+/**
+ * A layer module reduced to its ports and a constant output: the registers' own logic is synthesized
+ * with these. (Not empty: Yosys takes an empty module for a black box and leaves it out of `stat`.)
+ */
+function emptied(text: string): string {
+  const end = text.indexOf('\n);\n');
+  if (end < 0) throw new Error('a layer module without an ANSI port list');
+  return `${text.slice(0, end)}\n);\n  assign y = 0;\nendmodule\n`;
+}
+
+/**
+ * Synthesizes every layer module of `design` on its own (flattened, as `synthesize` does) and the top's
+ * registers with empty layers: per-layer runs are cached one by one, and two run at once.
+ */
+async function synthLayers(label: string, design: VerilogDesign): Promise<Synth> {
+  const m = design.manifest;
+  const layerJobs = m.layers.map((l, i) => async () => {
+    const r = await synthesize({ manifest: { ...m, top: l.module, layers: [] }, files: design.files }, {
+      ...SYNTH,
+      onModule: () => process.stderr.write(`${label}: synthesizing ${l.layer} (${i + 1}/${m.layers.length}) with Yosys...\n`),
+    });
+    return { counts: r.total, yosys: `${r.yosys} [${r.engine}]` };
+  });
+  const modules = new Set(m.layers.map((l) => `${l.module}.v`));
+  const shell = design.files.map((f) => (modules.has(f.name) ? { name: f.name, text: emptied(f.text) } : f));
+  const glueJob = async () => ({ counts: (await synthesize({ manifest: m, files: shell }, SYNTH)).glue, yosys: '' });
+  const results = await pool([...layerJobs, glueJob], 2);
+  const layers = results.slice(0, -1).map((r) => r.counts);
+  const glue = results[results.length - 1]!.counts;
+  const byType: Record<string, number> = {};
+  for (const c of [...layers, glue]) for (const [k, v] of Object.entries(c.byType)) byType[k] = (byType[k] ?? 0) + v;
+  return { yosys: results[0]?.yosys ?? '', layers, glue, total: classifyCells(byType) };
+}
+
 interface Row {
   readonly layer: string;
   readonly addersBefore: number | null;
@@ -161,18 +223,18 @@ function table(model: string, rows: readonly Row[], yosys: string): string[] {
   return out;
 }
 
-function rowsOf(g: Graph, before: SynthReport, after: SynthReport, control: SynthReport | null): Row[] {
+function rowsOf(g: Graph, design: VerilogDesign, before: Synth, after: Synth, control: Synth | null): Row[] {
   const add = adders(g);
-  const rows: Row[] = before.layers.map((l, i) => {
+  const rows: Row[] = design.manifest.layers.map((l, i) => {
     const a = add.get(l.node);
     return {
       layer: l.layer,
       addersBefore: a?.plain ?? null,
       addersAfter: a?.shared ?? null,
       sharedTerms: a?.sharedTerms ?? null,
-      before: l.counts,
-      after: after.layers[i]!.counts,
-      control: control?.layers[i]!.counts ?? null,
+      before: before.layers[i]!,
+      after: after.layers[i]!,
+      control: control?.layers[i] ?? null,
     };
   });
   const sum = (f: (r: Row) => number | null): number | null => (rows.some((r) => f(r) !== null) ? rows.reduce((s, r) => s + (f(r) ?? 0), 0) : null);
@@ -197,15 +259,12 @@ async function main(): Promise<void> {
     const g = await jetTagger(name);
     const plain = generateVerilog(g, { arch: 'parallel' });
     const shared = generateVerilog(g, { arch: 'parallel', share: true });
-    const progress = (what: string) => () => process.stderr.write(`${name}: synthesizing ${what} with Yosys...\n`);
     const started = Date.now();
-    const [before, after, control] = await Promise.all([
-      synthesize(plain, { family: 'xilinx', dsp: false, onModule: progress('without sharing') }),
-      synthesize(shared, { family: 'xilinx', dsp: false, onModule: progress('with sharing') }),
-      o.control ? synthesize(controlDesign(g, plain), { family: 'xilinx', dsp: false, onModule: progress('the control') }) : Promise.resolve(null),
-    ]);
-    const rows = rowsOf(g, before, after, control);
-    for (const line of table(name, rows, `${before.yosys} [${before.engine}]`)) console.log(line);
+    const before = await synthLayers(`${name} without sharing`, plain);
+    const after = await synthLayers(`${name} with sharing`, shared);
+    const control = o.control ? await synthLayers(`${name} control`, controlDesign(g, plain)) : null;
+    const rows = rowsOf(g, plain, before, after, control);
+    for (const line of table(name, rows, before.yosys)) console.log(line);
     if (before.total.dsps + after.total.dsps > 0) console.log(`note: ${before.total.dsps} / ${after.total.dsps} DSP cells despite -nodsp`);
     console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
     results[name] = rows.map((r) => ({

@@ -118,7 +118,7 @@ console.log(`saved model to verified RTL: ${wall.toFixed(1)} s wall, ${cpu.toFix
 
 let synthReport = null;
 if (synth) {
-  synthReport = await timed('synth (Yosys synth_xilinx)', () => synthesize(design, { family: 'xilinx', engine: 'auto' }));
+  synthReport = await timed('synth (Yosys synth_xilinx)', () => synthesize(design, { family: 'xilinx', engine: 'auto', timeoutMs: 14_400_000 }));
   const row = (name: string, c: { luts: number; ffs: number; brams: number; dsps: number; lutram: number; carry: number }): string =>
     `  ${name.padEnd(24)} ${String(c.luts).padStart(7)} LUT ${String(c.ffs).padStart(6)} FF ${String(c.brams).padStart(4)} BRAM ${String(c.dsps).padStart(4)} DSP ${String(c.lutram).padStart(5)} LUTRAM ${String(c.carry).padStart(5)} CARRY`;
   console.log(`Yosys ${synthReport.yosys} (${synthReport.engine}), synth_xilinx:`);

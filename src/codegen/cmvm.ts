@@ -3,8 +3,11 @@
  * rows (the H-CMVM / da4ml idea): every nonzero weight becomes the signed digits of its non-adjacent
  * form, each row a sum of shifted inputs `±x_v << s`; a two-digit pattern `x_a ± (x_b << d)` that
  * occurs in several rows (or twice in one, across the digits of a weight) is computed once as a new
- * variable and the rows add that instead. Extraction is greedy, most frequent pattern first, and stops
- * when no pattern saves anything.
+ * variable and the rows add that instead (new variables take part in later patterns, so common terms
+ * of three, four, ... digits build up). Extraction is greedy, most frequent pattern first (ties: the
+ * most overlapping bits), and stops when no pattern saves anything: a pattern must occur at least twice,
+ * and its two addends must overlap in some bit column — otherwise their sum is a concatenation and
+ * sharing it saves no adder bit (so one-bit inputs, e.g. ±1 activations, never share).
  *
  * Everything here is a pure function of integers, so the emitter and the hardware-cost estimator plan
  * the same adders, with or without sharing:
@@ -93,7 +96,15 @@ export interface CmvmOptions {
   /** Extract shared sub-expressions (default false: every row its own sum of digits). */
   readonly share?: boolean;
   readonly select?: CmvmSelect;
+  /**
+   * Most candidate digit pairs searched (default `PAIR_BUDGET`): a larger layer looks for patterns within
+   * blocks of contiguous inputs only.
+   */
+  readonly pairBudget?: number;
 }
+
+/** Digit pairs a layer may search for patterns before it is split into blocks of inputs (about a second). */
+export const PAIR_BUDGET = 2_000_000;
 
 function abs(v: bigint): bigint {
   return v < 0n ? -v : v;
@@ -102,6 +113,13 @@ function abs(v: bigint): bigint {
 /** Bits of a non-negative integer (at least 1). */
 export function bitLength(v: bigint): number {
   return v <= 0n ? 1 : v.toString(2).length;
+}
+
+/** Bits of a non-negative integer held exactly in a double (at least 1). */
+function bitLengthOf(v: number): number {
+  if (v < 1) return 1;
+  if (v < 2 ** 32) return 32 - Math.clz32(v);
+  return 32 + bitLengthOf(Math.floor(v / 2 ** 32));
 }
 
 function mask(width: number): bigint {
@@ -186,34 +204,36 @@ interface Pattern {
   count: number;
   /** The priority of this pattern's highest heap entry (0: none queued). */
   pushed: number;
+  /** Listed for the next flush. */
+  touched: boolean;
 }
 
-/** A max-heap of (priority, key), ties to the smaller key, so extraction order is deterministic. */
+/** A max-heap of (priority, pattern), ties to the smaller pattern key, so extraction order is deterministic. */
 class PatternHeap {
   private readonly prio: number[] = [];
-  private readonly keys: number[] = [];
+  private readonly pats: Pattern[] = [];
 
   get size(): number {
-    return this.keys.length;
+    return this.pats.length;
   }
 
   private above(i: number, j: number): boolean {
-    return this.prio[i]! > this.prio[j]! || (this.prio[i] === this.prio[j] && this.keys[i]! < this.keys[j]!);
+    return this.prio[i]! > this.prio[j]! || (this.prio[i] === this.prio[j] && this.pats[i]!.key < this.pats[j]!.key);
   }
 
   private swap(i: number, j: number): void {
     const p = this.prio[i]!;
     this.prio[i] = this.prio[j]!;
     this.prio[j] = p;
-    const k = this.keys[i]!;
-    this.keys[i] = this.keys[j]!;
-    this.keys[j] = k;
+    const q = this.pats[i]!;
+    this.pats[i] = this.pats[j]!;
+    this.pats[j] = q;
   }
 
-  push(prio: number, key: number): void {
+  push(prio: number, pat: Pattern): void {
     this.prio.push(prio);
-    this.keys.push(key);
-    let i = this.keys.length - 1;
+    this.pats.push(pat);
+    let i = this.pats.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!this.above(i, p)) break;
@@ -222,20 +242,20 @@ class PatternHeap {
     }
   }
 
-  pop(): { prio: number; key: number } {
-    const top = { prio: this.prio[0]!, key: this.keys[0]! };
+  pop(): { prio: number; pat: Pattern } {
+    const top = { prio: this.prio[0]!, pat: this.pats[0]! };
     const lastP = this.prio.pop()!;
-    const lastK = this.keys.pop()!;
-    if (this.keys.length > 0) {
+    const lastK = this.pats.pop()!;
+    if (this.pats.length > 0) {
       this.prio[0] = lastP;
-      this.keys[0] = lastK;
+      this.pats[0] = lastK;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < this.keys.length && this.above(l, m)) m = l;
-        if (r < this.keys.length && this.above(r, m)) m = r;
+        if (l < this.pats.length && this.above(l, m)) m = l;
+        if (r < this.pats.length && this.above(r, m)) m = r;
         if (m === i) break;
         this.swap(i, m);
         i = m;
@@ -249,14 +269,20 @@ class PatternHeap {
 const SHIFT_SPAN = 1024;
 
 class Extractor {
-  readonly vars: CmvmVar[];
+  readonly vars: CmvmVar[] = [];
+  private readonly width: number[] = [];
+  private readonly lo: number[] = [];
+  private readonly hi: number[] = [];
+  /** Patterns pair only variables of one group (blocks of inputs, for layers too large to pair everything). */
+  private readonly group: number[] = [];
   private readonly rows: Map<number, Digit>[];
+  /** Per variable: the rows holding its digits, and how many. */
+  private readonly rowsOf: Map<number, number>[] = [];
   /** Patterns by pair of variables, then by `2·d + opposite`; null where sharing saves no addend bits. */
   private readonly patterns = new Map<number, (Pattern | null)[]>();
-  private readonly byKey = new Map<number, Pattern>();
   private readonly heap = new PatternHeap();
-  /** Patterns whose count grew since the last flush (insertion order: deterministic). */
-  private readonly touched = new Set<Pattern>();
+  /** Patterns whose count grew since the last flush (in order: deterministic). */
+  private readonly touched: Pattern[] = [];
   private readonly span: number;
 
   constructor(
@@ -264,8 +290,9 @@ class Extractor {
     rows: readonly Digit[][],
     private readonly W: number,
     private readonly select: CmvmSelect,
+    inputBlock: number,
   ) {
-    this.vars = [...vars];
+    vars.forEach((v, i) => this.push(v, Math.floor(i / inputBlock)));
     // Each extraction consumes at least two digits and adds one variable: the variable count is bounded.
     this.span = vars.length + rows.reduce((a, r) => a + r.length, 0) + 1;
     if (this.span * this.span * SHIFT_SPAN * 2 > Number.MAX_SAFE_INTEGER) {
@@ -274,6 +301,23 @@ class Extractor {
     this.rows = rows.map(() => new Map<number, Digit>());
     rows.forEach((ds, r) => ds.forEach((dg) => this.add(r, dg)));
     this.flush();
+  }
+
+  /** The width of `U_a + (opposite ? ~U_b : U_b) << d` (as `sharedVar`), in doubles while they are exact. */
+  private sumWidth(a: number, b: number, d: number, opposite: boolean): number {
+    if (this.W > 52) return sharedVar(this.vars, a, { v: b, shift: d, neg: opposite }, this.W).width;
+    const hiB = opposite ? 2 ** this.width[b]! - 1 - this.lo[b]! : this.hi[b]!;
+    const hiZ = this.hi[a]! + hiB * 2 ** d;
+    return hiZ >= 2 ** this.W ? this.W : bitLengthOf(hiZ);
+  }
+
+  /** Appends a variable (and its range as doubles, exact below 2^53, for `sumWidth`). */
+  private push(v: CmvmVar, group: number): void {
+    this.vars.push(v);
+    this.group.push(group);
+    this.width.push(v.width);
+    this.lo.push(Number(v.lo));
+    this.hi.push(Number(v.hi));
   }
 
   private slot(v: number, shift: number): number {
@@ -287,7 +331,7 @@ class Extractor {
     const hi = first ? q : p;
     const d = hi.shift - lo.shift;
     // Sharing saves at most min(w_b, w_a - d) bits: digits this far apart never overlap.
-    if (d >= this.vars[lo.v]!.width) return null;
+    if (d >= this.width[lo.v]! || this.group[lo.v] !== this.group[hi.v]) return null;
     const opposite = lo.neg !== hi.neg;
     // Two levels, so the hot lookup is by a small integer (the pair of variables).
     const pair = lo.v * this.span + hi.v;
@@ -300,11 +344,9 @@ class Extractor {
     let pat = byShift[slot];
     if (pat === undefined) {
       const key = pair * SHIFT_SPAN * 2 + slot;
-      const z = sharedVar(this.vars, lo.v, { v: hi.v, shift: d, neg: opposite }, this.W);
-      const overlap = liveBits(this.vars[lo.v]!.width, 0, this.W) + liveBits(this.vars[hi.v]!.width, d, this.W) - z.width;
-      pat = overlap > 0 ? { key, a: lo.v, b: hi.v, d, opposite, overlap, count: 0, pushed: 0 } : null;
+      const overlap = liveBits(this.width[lo.v]!, 0, this.W) + liveBits(this.width[hi.v]!, d, this.W) - this.sumWidth(lo.v, hi.v, d, opposite);
+      pat = overlap > 0 ? { key, a: lo.v, b: hi.v, d, opposite, overlap, count: 0, pushed: 0, touched: false } : null;
       byShift[slot] = pat;
-      if (pat !== null) this.byKey.set(key, pat);
     }
     return pat;
   }
@@ -321,31 +363,47 @@ class Extractor {
    */
   private queue(pat: Pattern, p: number): void {
     if (p > pat.pushed) {
-      this.heap.push(p, pat.key);
+      this.heap.push(p, pat);
       pat.pushed = p;
     }
   }
 
   private add(r: number, dg: Digit): void {
     const row = this.rows[r]!;
+    let where = this.rowsOf[dg.v];
+    if (where === undefined) {
+      where = new Map();
+      this.rowsOf[dg.v] = where;
+    }
+    where.set(r, (where.get(r) ?? 0) + 1);
     for (const e of row.values()) {
       const pat = this.patternOf(dg, e);
       if (pat === null) continue;
       pat.count += 1;
-      this.touched.add(pat);
+      if (!pat.touched) {
+        pat.touched = true;
+        this.touched.push(pat);
+      }
     }
     row.set(this.slot(dg.v, dg.shift), dg);
   }
 
   /** Queues the patterns whose counts grew (once each, not once per increment). */
   private flush(): void {
-    for (const pat of this.touched) this.queue(pat, this.priority(pat, pat.count));
-    this.touched.clear();
+    for (const pat of this.touched) {
+      pat.touched = false;
+      this.queue(pat, this.priority(pat, pat.count));
+    }
+    this.touched.length = 0;
   }
 
   private remove(r: number, dg: Digit): void {
     const row = this.rows[r]!;
     row.delete(this.slot(dg.v, dg.shift));
+    const where = this.rowsOf[dg.v]!;
+    const left = where.get(r)! - 1;
+    if (left === 0) where.delete(r);
+    else where.set(r, left);
     for (const e of row.values()) {
       const pat = this.patternOf(dg, e);
       // A stale heap entry of a lower count is requeued when it surfaces.
@@ -356,21 +414,20 @@ class Extractor {
   /** Non-overlapping occurrences of a pattern, row by row, lowest shift first. */
   private occurrences(pat: Pattern): { row: number; lo: Digit; hi: Digit }[] {
     const out: { row: number; lo: Digit; hi: Digit }[] = [];
-    this.rows.forEach((row, r) => {
-      const lows: Digit[] = [];
-      for (const dg of row.values()) if (dg.v === pat.a) lows.push(dg);
-      if (lows.length === 0) return;
-      lows.sort((x, y) => x.shift - y.shift);
+    const rows = [...(this.rowsOf[pat.a]?.keys() ?? [])].sort((x, y) => x - y);
+    for (const r of rows) {
+      const row = this.rows[r]!;
       const used = new Set<Digit>();
-      for (const lo of lows) {
-        if (used.has(lo)) continue;
-        const hi = row.get(this.slot(pat.b, lo.shift + pat.d));
+      for (let s = 0; s + pat.d < this.W; s += 1) {
+        const lo = row.get(this.slot(pat.a, s));
+        if (lo === undefined || used.has(lo)) continue;
+        const hi = row.get(this.slot(pat.b, s + pat.d));
         if (hi === undefined || used.has(hi) || (lo.neg !== hi.neg) !== pat.opposite) continue;
         used.add(lo);
         used.add(hi);
         out.push({ row: r, lo, hi });
       }
-    });
+    }
     return out;
   }
 
@@ -378,7 +435,7 @@ class Extractor {
   run(): void {
     while (this.heap.size > 0) {
       const top = this.heap.pop();
-      const pat = this.byKey.get(top.key)!;
+      const pat = top.pat;
       // Pair counts overcount a pattern of one variable with itself when its occurrences chain
       // (x, x<<2, x<<4): its real count is that of non-overlapping occurrences.
       const occ = pat.a === pat.b ? this.occurrences(pat) : null;
@@ -390,7 +447,7 @@ class Extractor {
       }
       const found = occ ?? this.occurrences(pat);
       const z = this.vars.length;
-      this.vars.push(sharedVar(this.vars, pat.a, { v: pat.b, shift: pat.d, neg: pat.opposite }, this.W));
+      this.push(sharedVar(this.vars, pat.a, { v: pat.b, shift: pat.d, neg: pat.opposite }, this.W), this.group[pat.a]!);
       for (const o of found) {
         this.remove(o.row, o.lo);
         this.remove(o.row, o.hi);
@@ -408,7 +465,9 @@ class Extractor {
 /**
  * The adder network of a constant matrix–vector product: each row's nonzero weights as signed digits
  * (digits at or above 2^W vanish modulo 2^W), with `share` the common two-digit patterns extracted
- * greedily as shared variables. Deterministic: the same problem gives the same plan.
+ * greedily as shared variables. Deterministic: the same problem gives the same plan. Time grows with
+ * the digit pairs of the rows; past `pairBudget` (about a second's work) patterns are searched within
+ * blocks of contiguous inputs only.
  */
 export function planCmvm(problem: CmvmProblem, options: CmvmOptions = {}): CmvmPlan {
   const W = problem.width;
@@ -434,7 +493,11 @@ export function planCmvm(problem: CmvmProblem, options: CmvmOptions = {}): CmvmP
       outputs: rows.map((ds, r) => ({ digits: [...ds].sort((x, y) => x.shift - y.shift || x.v - y.v), bias: problem.rows[r]!.bias })),
     };
   }
-  const ex = new Extractor(vars, rows, W, options.select ?? 'frequency');
+  // Candidate patterns are the digit pairs of each row. Past the budget, pair only digits of inputs in
+  // one block (contiguous inputs): fewer candidates, bounded time and memory.
+  const pairs = rows.reduce((a, r) => a + (r.length * (r.length - 1)) / 2, 0);
+  const blocks = Math.max(1, Math.ceil(pairs / (options.pairBudget ?? PAIR_BUDGET)));
+  const ex = new Extractor(vars, rows, W, options.select ?? 'frequency', Math.ceil(vars.length / blocks));
   ex.run();
   return {
     width: W,

@@ -206,6 +206,32 @@ describe('planCmvm: shared sub-expressions compute the same products', () => {
     expect(planCmvm(near, { share: true }).vars.length).toBe(3);
   });
 
+  it('past its pair budget a layer pairs only inputs of one block, still exact', () => {
+    const p = randomProblem(55, 'int6', 24, 16, inputOf(8, true), 24);
+    const plain = planCmvm(p);
+    const whole = planCmvm(p, { share: true });
+    const blocked = planCmvm(p, { share: true, pairBudget: 1000 });
+    expectSameProducts(p, [blocked], 60, 55);
+    expect(cmvmAdderCount(blocked)).toBeLessThan(cmvmAdderCount(plain));
+    expect(cmvmAdderCount(blocked)).toBeGreaterThanOrEqual(cmvmAdderCount(whole));
+    // Every shared term reads inputs of one block only.
+    const inputsOf = (v: number): number[] => {
+      const s = blocked.vars[v]!.sum;
+      return s === null ? [v] : [...inputsOf(s.a), ...inputsOf(s.b.v)];
+    };
+    const pairs = plain.outputs.reduce((a, o) => a + (o.digits.length * (o.digits.length - 1)) / 2, 0);
+    const size = Math.ceil(24 / Math.ceil(pairs / 1000));
+    expect(size).toBeLessThan(12);
+    const blocks = new Set<number>();
+    for (let v = blocked.inputs; v < blocked.vars.length; v += 1) {
+      const ins = inputsOf(v);
+      const block = Math.floor(ins[0]! / size);
+      expect(ins.every((i) => Math.floor(i / size) === block)).toBe(true);
+      blocks.add(block);
+    }
+    expect(blocks.size).toBeGreaterThan(1);
+  });
+
   it('is deterministic and lists its adders with operand widths', () => {
     const p = randomProblem(99, 'int6', 24, 16, inputOf(8, true), 22);
     const a = planCmvm(p, { share: true });

@@ -1,9 +1,10 @@
 /**
  * Q models whose streams meet (residual adds, concatenations), lowered to the IR for the stream
- * architecture's join tests. Each exercises a different way two branches can run out of step: a branch
- * straight from the graph input beside a convolution; branches of different strides where one finishes
- * its image early; a three-way add and an inception-style concatenation of four branches with different
- * number formats; single-word vectors; a causal conv1d beside a same-padded one. Weights are seeded.
+ * architecture's join tests. Each exercises a different way branches can run out of step: a three-way
+ * add; an inception-style concatenation of four branches with different number formats; branches of
+ * different strides where one finishes its image early; a branch straight from the graph input
+ * beside a convolution; single-word vectors; a causal conv1d beside a same-padded one. Weights are
+ * seeded.
  */
 import * as tf from '@tensorflow/tfjs';
 import { QActivation, QConv1D, QConv2D, QDense } from '../../src/layers/index.js';
@@ -41,26 +42,27 @@ function lowered(name: string, input: T, output: T, inputQuantizer: string, seed
 }
 
 /**
- * Strided branches (a valid 2x2 max pool skips the image's last row and column, a strided 3x3 conv
- * reads them) meeting in an add, then a convolution, a three-way add with a 1x1 branch, and an
- * inception block: 1x1 conv, 3x3 conv, 3x3 max pool, dilated 3x3 conv concatenated (four formats).
+ * A three-way add of a 3x3 conv, a 1x1 conv of it and a 3x3 conv of that; an inception block on the sum
+ * (1x1 conv, 3x3 conv, 3x3 max pool, dilated 3x3 conv, in four number formats, concatenated); then
+ * strided branches meeting in an add (a valid 2x2 max pool skips the image's last row and column that a
+ * strided 3x3 conv reads).
  */
 export function branchesModel(): JoinModel {
-  const x = tf.input({ shape: [9, 9, 2], name: 'x' });
-  const p = ap(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: 'pool' }), x);
-  const q = ap(conv('strided', 2, 3, { strides: 2, padding: 'valid' }, 'quantized_bits(5,2,1)'), x);
-  let s = ap(tf.layers.add({ name: 'add_strided' }), [q, p]);
-  s = ap(new QActivation({ activation: 'quantized_bits(6,2,1)', name: 'add_act' }), s);
-  const a = ap(conv('a', 3, 3), s);
-  const b = ap(conv('b', 3, 1, {}, 'quantized_bits(4,1,1)'), a);
-  let t = ap(tf.layers.add({ name: 'add3' }), [a, b, ap(conv('c', 3, 3, {}, 'quantized_relu(3,1)'), b)]);
+  const x = tf.input({ shape: [7, 7, 2], name: 'x' });
+  const a = ap(conv('a', 2, 3), x);
+  const b = ap(conv('b', 2, 1, {}, 'quantized_bits(4,1,1)'), a);
+  let t = ap(tf.layers.add({ name: 'add3' }), [a, b, ap(conv('c', 2, 3, {}, 'quantized_relu(3,1)'), b)]);
   t = ap(new QActivation({ activation: 'quantized_relu(5,2)', name: 'add3_act' }), t);
   const i1 = ap(conv('i1', 2, 1, {}, 'quantized_bits(4,0,1)'), t);
   const i2 = ap(conv('i2', 2, 3), t);
   const i3 = ap(tf.layers.maxPooling2d({ poolSize: 3, strides: 1, padding: 'same', name: 'i3' }), t);
   const i4 = ap(conv('i4', 2, 3, { dilationRate: 2 }, 'quantized_bits(6,3,1)'), t);
   const cat = ap(tf.layers.concatenate({ name: 'inception' }), [i1, i2, i3, i4]);
-  const y = ap(conv('mix', 2, 3, { padding: 'valid' }), cat);
+  const p = ap(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: 'pool' }), cat);
+  const q = ap(conv('strided', 8, 3, { strides: 2, padding: 'valid' }, 'quantized_bits(5,2,1)'), cat);
+  let s = ap(tf.layers.add({ name: 'add_strided' }), [q, p]);
+  s = ap(new QActivation({ activation: 'quantized_bits(6,2,1)', name: 'add_act' }), s);
+  const y = ap(conv('mix', 2, 3, { padding: 'valid' }), s);
   return lowered('branches', x, head(y, 4), 'quantized_bits(8,2,1)', 71);
 }
 

@@ -48,6 +48,6 @@ describe.skipIf(verilator === null)(`lowering battery models in Verilog${SEED ==
       expect(r.firstMismatch).toBeNull();
       expect(r.mismatches).toBe(0);
       if (arch === 'parallel') expect(r.interval).toBe(1);
-    }, 300_000);
+    }, 600_000);
   }
 });
