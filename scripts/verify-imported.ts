@@ -29,7 +29,6 @@ import type { VerilogArch } from '../src/codegen/verilog-manifest.js';
 import {
   COMMUNITY_MODELS,
   Q6_INPUT_QUANTIZER,
-  allowWideVerilatorLiterals,
   correct,
   loadCommunityModel,
   loadJetTaggerQ6,
@@ -165,7 +164,6 @@ function accuracyText(a: AccuracyRow): string {
 }
 
 await ready();
-const restoreVerilator = allowWideVerilatorLiterals();
 const verilator = VERILOG && findOptionalTool(VERILATOR) !== null;
 if (VERILOG && !verilator) console.log('Verilator not installed: Verilog rows skipped (apt-get install verilator)');
 const rows: Row[] = [];
@@ -192,7 +190,6 @@ for (const s of SUBJECTS) {
   }
   model.model.dispose();
 }
-restoreVerilator();
 
 console.log('\nBit-exact verification against the golden integer model (every output code compared)');
 console.log(HEADER);

@@ -53,6 +53,7 @@ export {
   loadModel,
   LoadedModel,
   ModelSourceError,
+  ModelImportError,
   type Engine,
   type PredictOptions,
 } from './engines/index.js';

@@ -25,7 +25,7 @@ export function findEngine(name: string): Engine | undefined {
 }
 
 export type { Engine, PredictOptions } from './types.js';
-export { LoadedModel, ModelSourceError, loadModel, loadModelFrom, type LoadOptions } from './loaded-model.js';
+export { LoadedModel, ModelSourceError, ModelImportError, loadModel, loadModelFrom, type LoadOptions } from './loaded-model.js';
 export { logitsModel, endsInSoftmax } from './logits-model.js';
 export { tfjsEngine } from './tfjs-engine.js';
 export { irEngine } from './ir-engine.js';

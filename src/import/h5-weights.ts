@@ -153,11 +153,29 @@ function hasHdf5Signature(path: string): boolean {
   }
 }
 
+/** A ZIP archive (what Keras 3 writes as `.keras`) starts with a local file header, "PK\x03\x04". */
+function isZipArchive(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(4);
+    return readSync(fd, buf, 0, 4, 0) === 4 && buf.equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function openForReading(path: string): H5File {
   const full = resolve(path);
   if (!existsSync(full)) throw new QKerasError(`HDF5 file not found: ${path}`);
   // h5wasm opens anything without complaint and fails later with an unhelpful message, so check first.
-  if (!hasHdf5Signature(full)) throw new QKerasError(`${path} is not a readable HDF5 file (no HDF5 signature)`);
+  if (!hasHdf5Signature(full)) {
+    if (isZipArchive(full)) {
+      throw new QKerasError(
+        `${path} is a ZIP archive (the Keras 3 .keras format), not HDF5: save the model from Python with model.save('model.h5'), or model.to_json() and model.save_weights('weights.h5')`,
+      );
+    }
+    throw new QKerasError(`${path} is not a readable HDF5 file (no HDF5 signature)`);
+  }
   try {
     return new (api().File)(full, 'r');
   } catch (err) {

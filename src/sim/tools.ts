@@ -199,7 +199,13 @@ export function runTool(tool: Tool, args: readonly string[], options: RunOptions
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     let timer: NodeJS.Timeout | null = null;
-    if (options.timeoutMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    let timedOut = false;
+    if (options.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, options.timeoutMs);
+    }
     child.on('error', (e) => {
       if (timer !== null) clearTimeout(timer);
       reject(new ToolError(`${what}: cannot start ${commandLine(tool, args)}: ${e.message}`));
@@ -207,7 +213,9 @@ export function runTool(tool: Tool, args: readonly string[], options: RunOptions
     child.on('close', (code) => {
       if (timer !== null) clearTimeout(timer);
       const result = { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-      if (code !== 0 && options.allowFailure !== true) {
+      if (timedOut) {
+        reject(new ToolError(`${what}: ${commandLine(tool, args)} did not finish within ${options.timeoutMs! >= 1000 ? `${Math.round(options.timeoutMs! / 1000)} s` : `${options.timeoutMs} ms`} and was stopped`));
+      } else if (code !== 0 && options.allowFailure !== true) {
         reject(new ToolRunError(commandLine(tool, args), code, result.stdout, result.stderr, what));
       } else {
         resolvePromise(result);

@@ -20,8 +20,14 @@ export function cacheRoot(): string {
   return process.env['QKERAS_CACHE_DIR'] ?? join(tmpdir(), 'qkeras-ts-cache');
 }
 
+/**
+ * Verilator refuses number literals wider than 65,536 bits by default; a fully-parallel layer passes its
+ * whole weight table as one parameter (qkeras_mnist_dense's 784x20 table is 156,800 bits).
+ */
+const WIDE_LITERALS: readonly string[] = ['--max-num-width', '1048576'];
+
 /** Flags every lint of generated Verilog uses: all warnings, Verilog-2005 only. */
-export const LINT_FLAGS: readonly string[] = ['--lint-only', '-Wall', '--default-language', '1364-2005'];
+export const LINT_FLAGS: readonly string[] = ['--lint-only', '-Wall', '--default-language', '1364-2005', ...WIDE_LITERALS];
 
 /** Writes the design's files into a directory (fresh temp dir when none is given). */
 export function writeDesignFiles(design: VerilogDesign, dir: string = mkdtempSync(join(tmpdir(), 'qkeras-v-'))): string {
@@ -77,7 +83,7 @@ export interface BuildOptions {
 /** Arguments of the build (also part of the cache key). */
 // By default loops stay loops (--unroll-count): unrolled constant-weight layers make C++ too large to
 // compile quickly.
-const BASE_FLAGS: readonly string[] = ['--cc', '--exe', '-fno-dfg', '-Wno-fatal', '--prefix', 'Vqk_top'];
+const BASE_FLAGS: readonly string[] = ['--cc', '--exe', '-fno-dfg', '-Wno-fatal', '--prefix', 'Vqk_top', ...WIDE_LITERALS];
 const BUILDS = {
   compile: { verilate: [...BASE_FLAGS, '--unroll-count', '4'], make: ['OPT_FAST=-O1', 'OPT_SLOW=-O0', 'OPT_GLOBAL=-O1'] },
   speed: { verilate: [...BASE_FLAGS, '--unroll-count', '100000', '--unroll-stmts', '10000000'], make: ['OPT_FAST=-O2', 'OPT_SLOW=-O0', 'OPT_GLOBAL=-O2'] },

@@ -11,7 +11,6 @@ import { importKeras } from '../../src/import/import-keras.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { modelQuantize, type QuantizerConfig } from '../../src/utils/model-quantize.js';
 import type { VerilogArch } from '../../src/codegen/verilog-manifest.js';
-import { VERILATOR, findOptionalTool } from '../../src/sim/tools.js';
 import { jsonPath, weightsPath } from './fixtures.js';
 
 export interface CommunityModel {
@@ -81,18 +80,3 @@ export function correct(outputs: readonly (readonly number[])[], labels: readonl
   return outputs.reduce((n, row, k) => n + (argmax(row) === labels[k] ? 1 : 0), 0);
 }
 
-/**
- * The parallel Verilog of qkeras_mnist_dense passes its 784×20 weight table as one 156,800-bit parameter;
- * Verilator refuses number literals wider than 65,536 bits unless told `--max-num-width`. The runner takes
- * leading arguments from the VERILATOR variable, so this adds the flag there (when the variable is unset
- * and Verilator is installed). Returns a function restoring the variable.
- */
-export function allowWideVerilatorLiterals(): () => void {
-  const before = process.env['VERILATOR'];
-  const tool = before === undefined ? findOptionalTool(VERILATOR) : null;
-  if (tool !== null) process.env['VERILATOR'] = `${tool.path} --max-num-width 1048576`;
-  return () => {
-    if (before === undefined) delete process.env['VERILATOR'];
-    else process.env['VERILATOR'] = before;
-  };
-}

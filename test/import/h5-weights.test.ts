@@ -139,6 +139,10 @@ describe('writing Keras HDF5 files', () => {
     const text = join(tmp, 'text.h5');
     writeFileSync(text, 'not hdf5');
     await expect(readKerasH5(text)).rejects.toThrow(/text\.h5 is not a readable HDF5 file/);
+    // Keras 3's .keras files are ZIP archives: say so and how to save HDF5 instead.
+    const keras3 = join(tmp, 'model.keras');
+    writeFileSync(keras3, Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(64)]));
+    await expect(readKerasH5(keras3)).rejects.toThrow(/model\.keras is a ZIP archive \(the Keras 3 \.keras format\), not HDF5: save the model from Python with model\.save\('model\.h5'\)/);
   });
 });
 

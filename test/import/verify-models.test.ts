@@ -15,22 +15,19 @@ import { ready } from '../../src/backend/index.js';
 import { irEngine, tfjsEngine, type LoadedModel } from '../../src/engines/index.js';
 import { describeMismatch, verifyGraph, type VerifyReport } from '../../src/sim/verify.js';
 import { VERILATOR, findOptionalTool } from '../../src/sim/tools.js';
-import { allowWideVerilatorLiterals, communityModel, correct, loadCommunityModel, mnistTestInputs, type CommunityModel } from './community-models.js';
+import { communityModel, correct, loadCommunityModel, mnistTestInputs, type CommunityModel } from './community-models.js';
 
 const verilator = findOptionalTool(VERILATOR);
 const SKIP = verilator === null ? ' (skipped: Verilator not installed)' : '';
 
 const models = new Map<string, LoadedModel>();
-let restoreVerilator: () => void = () => {};
 
 beforeAll(async () => {
   await ready();
-  restoreVerilator = allowWideVerilatorLiterals();
   for (const name of ['qkeras_3layer', 'qkeras_mnist_dense', 'qkeras_mnist_cnn'] as const) models.set(name, await loadCommunityModel(communityModel(name)));
 });
 
 afterAll(() => {
-  restoreVerilator();
   for (const m of models.values()) m.model.dispose();
 });
 

@@ -80,4 +80,10 @@ describe('running tools', () => {
     const r = await runTool(toolAt(p, 'failer'), [], { allowFailure: true });
     expect(r.code).toBe(3);
   });
+
+  it('stops a run that outlives its time limit and says so', async () => {
+    const p = fakeTool('sleeper', 'sleep 30');
+    const err = await runTool(toolAt(p, 'sleeper'), [], { what: 'synthesizing with Yosys', timeoutMs: 200 }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(`synthesizing with Yosys: ${p} did not finish within 200 ms and was stopped`);
+  });
 });

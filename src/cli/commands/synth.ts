@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { parseCount } from '../options.js';
 import { loadModel } from '../../engines/loaded-model.js';
 import { generateVerilog } from '../../codegen/verilog.js';
 import { synthesize, SYNTH_FAMILIES, type SynthCounts, type SynthFamily, type SynthReport } from '../../sim/yosys.js';
@@ -23,6 +24,7 @@ interface SynthFlags extends HwFlags {
   readonly weights?: string;
   readonly sim?: boolean;
   readonly dsp?: boolean;
+  readonly timeout?: string;
 }
 
 export interface SynthResult {
@@ -75,13 +77,14 @@ export async function runSynth(modelPath: string, flags: SynthFlags, log: (line:
   const engine = flags.engine ?? 'auto';
   if (engine !== 'auto' && engine !== 'native' && engine !== 'wasm') throw new UsageError(`--yosys must be auto, native or wasm, got ${JSON.stringify(engine)}`);
   const arch = parseArchFlag(flags.arch);
+  const timeoutMs = flags.timeout === undefined ? undefined : parseCount('--timeout', flags.timeout, 10_080) * 60_000;
   const model = await loadModel(modelPath, {
     ...(flags.weights === undefined ? {} : { weights: flags.weights }),
     inputQuantizer: flags.inputQuantizer ?? null,
   });
   const graph = model.graph();
   const design = generateVerilog(graph, { arch, reuse: parseReuseFlag(flags.reuse), pipeline: parsePipelineFlag(flags.pipeline), share: parseShareFlag(flags.share, arch) });
-  const synth = await synthesize(design, { family, engine, onModule: () => progress(`synthesizing ${design.manifest.top} with Yosys (this takes a while)...`), dsp: flags.dsp !== false });
+  const synth = await synthesize(design, { family, engine, onModule: () => progress(`synthesizing ${design.manifest.top} with Yosys (this takes a while)...`), dsp: flags.dsp !== false, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   let timing: SynthResult['timing'] = null;
   let timingNote: string | null = null;
   if (flags.sim === false) {
@@ -111,6 +114,7 @@ export function registerSynth(program: Command): void {
     .option('--share', SHARE_HELP)
     .option('--yosys <engine>', 'auto (native yosys when installed, else WebAssembly) | native | wasm', 'auto')
     .option('--no-sim', 'skip measuring latency and II in Verilator')
+    .option('--timeout <minutes>', 'stop a native Yosys run after this many minutes (default 60)')
     .option('--no-dsp', 'build multipliers from logic (synth_xilinx -nodsp, synth_ice40 without -dsp)')
     .option('--input-quantizer <quantizer>', 'QKeras quantizer of the model input, e.g. "quantized_bits(8,0,1)" (needed when the model has none)')
     .option('--weights <file>', 'HDF5 weights for a Keras model JSON')
