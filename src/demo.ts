@@ -12,6 +12,8 @@ import { emitVerilog } from './codegen/verilog.js';
 import { lowerModelDetailed } from './lower/lower-model.js';
 import { printQstats } from './ops/estimate.js';
 import { buildReportData, writeReport } from './report/build.js';
+import { reportEstimates } from './report/estimates.js';
+import { estimateHardware } from './ops/hw-cost/index.js';
 import { demoInputs } from './report/demo-inputs.js';
 import { splitImages } from './report/images.js';
 import { verifyGraph, type VerifyReport } from './sim/verify.js';
@@ -108,6 +110,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const graph = lowered.graph;
   const cResult = await timed('emit C', () => emitC(graph, join(options.out, 'c')));
   const design = await timed('emit Verilog', () => emitVerilog(graph, join(options.out, 'verilog'), { arch: 'stream' }));
+  const estimate = await timed('estimate', () => estimateHardware(graph, { arch: 'stream', family: 'xilinx' }));
+  log(`estimate (stream, xilinx): ${estimate.total.luts} LUTs, ${estimate.total.ffs} FFs, ${estimate.total.dsps} DSPs, latency ${estimate.total.latency_cycles} cycles`);
   log(`C: ${cResult.report.romBytes} bytes of weights (ROM), ${cResult.report.ramBytes} bytes of activation buffers (RAM)`);
 
   const mnist = loadMnist();
@@ -145,6 +149,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       floatModel: floatRun === null ? null : { model: floatRun.model, label: 'float CNN' },
       c: cResult.report,
       synth,
+      estimates: reportEstimates(estimate),
       ...demoInputs(summary),
       accuracyNote:
         floatRun === null

@@ -25,7 +25,7 @@ import {
   REPORT_FORMAT,
   type AccuracyData,
   type AccuracyEntry,
-  type LayerEstimate,
+  type ReportEstimates,
   type LayerRow,
   type ReportData,
   type SectionId,
@@ -62,7 +62,7 @@ export interface ReportInputs {
   readonly verification?: readonly VerifyReport[];
   readonly stages?: readonly StageRow[];
   /** The analytic estimator's figures by layer name. */
-  readonly estimates?: Readonly<Record<string, LayerEstimate>> | null;
+  readonly estimates?: ReportEstimates | null;
   /** Why a section is absent, overriding the default notes. */
   readonly notes?: Readonly<Partial<Record<SectionId, string>>>;
   /** Options of the seed's stochastic figures, or false to leave them out. */
@@ -242,6 +242,7 @@ export function buildReportData(inputs: ReportInputs): ReportData {
     accuracy,
     verification,
     synthesis: synth === null ? null : { top: synth.top, arch: synth.arch, family: synth.family, yosys: synth.yosys, seconds: synth.seconds },
+    estimateSource: inputs.estimates?.label ?? null,
     timing: timing.length === 0 ? null : timing,
     quantizerFigures,
     seedFigures: seed,

@@ -13,7 +13,7 @@ import type { LayerOperations, ModelOperations, QuantModeTuple } from '../ops/es
 import type { SynthCounts, SynthReport } from '../sim/yosys.js';
 import { QLayer } from '../layers/q-layer-base.js';
 import { allLayers, inputShapes, outputShape } from '../utils/model-graph.js';
-import type { IrNodeData, LayerEstimate, LayerOpsData, LayerRow, ReportTotals, SynthCountsData } from './types.js';
+import type { IrNodeData, LayerOpsData, LayerRow, ReportEstimates, ReportTotals, SynthCountsData } from './types.js';
 
 /** What the rows are joined from; every part but the model is optional. */
 export interface LayerSources {
@@ -25,7 +25,7 @@ export interface LayerSources {
   readonly graph: Graph | null;
   readonly c: CReport | null;
   readonly synth: SynthReport | null;
-  readonly estimates: Readonly<Record<string, LayerEstimate>> | null;
+  readonly estimates: ReportEstimates | null;
 }
 
 /** The quantizers of a layer by slot, as QKeras strings. */
@@ -81,12 +81,6 @@ function addCounts(a: SynthCountsData | null, b: SynthCountsData): SynthCountsDa
   return { cells: a.cells + b.cells, luts: a.luts + b.luts, ffs: a.ffs + b.ffs, dsps: a.dsps + b.dsps, carry: a.carry + b.carry };
 }
 
-function sumEstimates(rows: readonly LayerRow[]): LayerEstimate | null {
-  const present = rows.map((r) => r.estimate).filter((e): e is LayerEstimate => e !== null);
-  if (present.length === 0) return null;
-  return present.reduce((a, e) => ({ luts: a.luts + e.luts, ffs: a.ffs + e.ffs, dsps: a.dsps + e.dsps, latency_cycles: a.latency_cycles + e.latency_cycles }));
-}
-
 /** One row per layer of the model (the hidden InputLayer of a Sequential model included). */
 export function layerRows(src: LayerSources): LayerRow[] {
   const yosysByLayer = new Map<string, SynthCountsData>();
@@ -111,7 +105,7 @@ export function layerRows(src: LayerSources): LayerRow[] {
       energyPj: src.energy?.layers[layer.name] ?? null,
       c: src.c === null ? null : cByLayer.get(layer.name) ?? null,
       yosys: src.synth === null ? null : yosysByLayer.get(layer.name) ?? null,
-      estimate: src.estimates?.[layer.name] ?? null,
+      estimate: src.estimates?.layers[layer.name] ?? null,
     };
   });
 }
@@ -128,6 +122,6 @@ export function reportTotals(src: LayerSources, rows: readonly LayerRow[]): Repo
     energyPj: src.energy?.total ?? null,
     c: src.c === null ? null : { romBytes: src.c.romBytes, ramBytes: src.c.ramBytes, stackBytes: src.c.stackBytes },
     yosys: src.synth === null ? null : { ...countsData(src.synth.total), glue: countsData(src.synth.glue) },
-    estimate: sumEstimates(rows),
+    estimate: src.estimates?.total ?? null,
   };
 }

@@ -98,6 +98,7 @@ function summaryCards(d: ReportData): string {
   if (d.totals.energyPj !== null) cards.push([`${int(d.totals.energyPj)} pJ`, 'QTools energy per inference']);
   if (d.totals.c) cards.push([`${int(d.totals.c.romBytes)} B`, `C ROM (RAM ${int(d.totals.c.ramBytes)} B)`]);
   if (d.totals.yosys) cards.push([int(d.totals.yosys.luts), `LUTs (Yosys, ${int(d.totals.yosys.ffs)} FFs)`]);
+  else if (d.totals.estimate) cards.push([int(d.totals.estimate.luts), `LUTs estimated (${int(d.totals.estimate.ffs)} FFs)`]);
   const t = d.timing?.[0];
   if (t) cards.push([`${int(t.latency)}`, `cycles latency, ${dec(t.interval, 0)} per sample`]);
   return `<div class="cards" id="summary">${cards
@@ -245,6 +246,7 @@ function layersSection(p: Page): string {
     p.note('energy', 'Operations and energy') +
     '<h3>Hardware</h3>' +
     (synth ? `<p class="caption">Yosys: ${esc(synth.yosys)}, ${esc(synth.family)} target, ${esc(synth.arch)} architecture, top <code>${esc(synth.top)}</code>, ${dec(synth.seconds)} s.</p>` : '') +
+    (d.estimateSource ? `<p class="caption">Estimates: ${esc(d.estimateSource)}.</p>` : '') +
     hardwareTable(d) +
     p.note('ir', 'IR') +
     p.note('c', 'C') +

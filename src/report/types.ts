@@ -34,6 +34,17 @@ export interface LayerEstimate {
   readonly latency_cycles: number;
 }
 
+/**
+ * The estimator's figures for a report: per layer name, and for the whole design (layers plus the top's
+ * registers and stream glue, so it compares with Yosys's total).
+ */
+export interface ReportEstimates {
+  readonly layers: Readonly<Record<string, LayerEstimate>>;
+  readonly total: LayerEstimate;
+  /** What was estimated, e.g. "stream, xilinx (calibrated against Yosys 0.x)". */
+  readonly label: string;
+}
+
 /** QKeras's classification of a MAC layer's multiplies (`extractModelOperations`). */
 export interface LayerOpsData {
   /** The printed name, e.g. `smux_2_16` (signed mux, 2-bit weights, 16-bit inputs). */
@@ -209,6 +220,8 @@ export interface ReportData {
   readonly accuracy: AccuracyData | null;
   readonly verification: readonly VerificationRow[] | null;
   readonly synthesis: SynthesisData | null;
+  /** What the estimator estimated (architecture, target, calibration), when it ran. */
+  readonly estimateSource: string | null;
   readonly timing: readonly TimingRow[] | null;
   /** Transfer functions of the model's own quantizers (inference). */
   readonly quantizerFigures: readonly FigureData[];

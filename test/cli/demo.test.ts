@@ -29,7 +29,7 @@ describe.skipIf(!haveTools)('qkeras demo (smoke size; skipped without cc and ver
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     const summary = JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8')) as { stages: { stage: string }[]; c: { first: unknown }; verilog: { first: unknown } };
-    expect(summary.stages.map((s) => s.stage)).toEqual(['train', 'qstats', 'lower', 'emit C', 'emit Verilog', 'verify C', 'verify Verilog (stream)', 'report']);
+    expect(summary.stages.map((s) => s.stage)).toEqual(['train', 'qstats', 'lower', 'emit C', 'emit Verilog', 'estimate', 'verify C', 'verify Verilog (stream)', 'report']);
     expect(summary.c.first).toBeNull();
     expect(summary.verilog.first).toBeNull();
     expect(readFileSync(join(out, 'qstats.txt'), 'utf8')).toContain('conv2d_2                      : 2985984 (smux_2_2)');
@@ -39,5 +39,8 @@ describe.skipIf(!haveTools)('qkeras demo (smoke size; skipped without cc and ver
     expect(report.verification!.map((v) => [v.target, v.samples, v.mismatchedSamples])).toEqual([['c', 30, 0], ['verilog', 1, 0]]);
     expect(report.stages!.map((s) => s.stage)).toEqual(summary.stages.map((s) => s.stage).slice(0, -1));
     expect(report.layers.find((l) => l.name === 'conv2d_2')!.ops!.opName).toBe('smux_2_2');
+    // The estimator's figures for the streaming design it emitted, beside the (absent) Yosys column.
+    expect(report.estimateSource).toMatch(/^stream architecture, xilinx target, /);
+    expect(report.layers.find((l) => l.name === 'conv2d_2')!.estimate!.luts).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -48,6 +48,13 @@ describe('qkeras report', () => {
     );
     expect(d.totals.c!.romBytes).toBeGreaterThan(0);
     expect(d.activationHistograms).toHaveLength(10);
+    // The estimator ran for the design a CNN gets (stream): every MAC layer has figures, and the design
+    // total (glue included) is at least the sum of its layers.
+    expect(d.estimateSource).toMatch(/^stream architecture, xilinx target, /);
+    const macs = d.layers.filter((l) => /^Q(Conv2D|Dense)$/.test(l.className));
+    expect(macs.every((l) => l.estimate !== null && l.estimate.luts > 0)).toBe(true);
+    const layerLuts = d.layers.reduce((s, l) => s + (l.estimate?.luts ?? 0), 0);
+    expect(d.totals.estimate!.luts).toBeGreaterThanOrEqual(layerLuts);
     const html = readFileSync(out, 'utf8');
     expect(html).toContain('<td class="bad">MISMATCH</td>');
   }, 120_000);

@@ -164,12 +164,16 @@ describe('buildReportData', () => {
       glue: counts(5, 10),
       total: counts(205, 50),
     };
-    const d = buildFixture({ synth, estimates: { head: { luts: 220, ffs: 40, dsps: 0, latency_cycles: 12 } }, seedFigures: false }).data;
+    const d = buildFixture({ synth, estimates: { layers: { head: { luts: 220, ffs: 40, dsps: 0, latency_cycles: 12 } }, total: { luts: 226, ffs: 52, dsps: 0, latency_cycles: 14 }, label: 'stream architecture, xilinx target, test' }, seedFigures: false }).data;
     expect(row(d, 'head').yosys).toEqual({ cells: 240, luts: 200, ffs: 40, dsps: 0, carry: 0 });
-    expect(d.totals.estimate).toEqual({ luts: 220, ffs: 40, dsps: 0, latency_cycles: 12 });
+    expect(d.totals.estimate).toEqual({ luts: 226, ffs: 52, dsps: 0, latency_cycles: 14 });
+    expect(d.estimateSource).toBe('stream architecture, xilinx target, test');
     const html = renderReportHtml(d);
     expect(html).toContain('220 (+10.0%)');
     expect(html).toContain('40 (0.0%)');
+    // The design total (glue included) beside Yosys's total: 226 vs 205 LUTs.
+    expect(html).toContain('226 (+10.2%)');
+    expect(html).toContain('Estimates: stream architecture, xilinx target, test.');
     expect(html).toContain('est. latency (cycles)');
   });
 });

@@ -18,10 +18,13 @@ import type { LoweredModel } from '../../lower/lower-model.js';
 import { buildReportData, writeReport, type ReportInputs } from '../../report/build.js';
 import { reportImages } from '../../report/images.js';
 import { demoInputs, type DemoSummary } from '../../report/demo-inputs.js';
-import type { SectionId, TimingRow } from '../../report/types.js';
+import type { ReportEstimates, SectionId, TimingRow } from '../../report/types.js';
 import { UsageError } from '../errors.js';
 import { parseCount } from '../options.js';
 import { runSynth } from './synth.js';
+import { parseArchFlag } from './hw-flags.js';
+import { estimateHardware } from '../../ops/hw-cost/index.js';
+import { reportEstimates } from '../../report/estimates.js';
 
 interface ReportFlags {
   readonly out: string;
@@ -70,6 +73,18 @@ function cMemory(graph: Graph): CReport {
 }
 
 /** Streaming for models with convolutions or pooling (a parallel CNN is enormous), else parallel. */
+/** The estimator's figures for the architecture and target the report shows (a note instead when it cannot). */
+function estimateFor(graph: Graph, flags: ReportFlags, notes: Partial<Record<SectionId, string>>): ReportEstimates | null {
+  const arch = parseArchFlag(flags.arch ?? defaultArch(graph));
+  try {
+    return reportEstimates(estimateHardware(graph, { arch, family: flags.family === 'generic' ? 'generic' : 'xilinx' }));
+  } catch (err) {
+    if (!(err instanceof QKerasError)) throw err;
+    notes.estimate = `the estimator cannot cost this design: ${err.message}`;
+    return null;
+  }
+}
+
 function defaultArch(graph: Graph): 'parallel' | 'stream' {
   return graph.nodes.some((n) => ['conv1d', 'conv2d', 'depthwise', 'maxpool', 'avgpool'].includes(n.kind)) ? 'stream' : 'parallel';
 }
@@ -93,6 +108,7 @@ export async function runReport(modelPath: string, flags: ReportFlags, log: (lin
     if (r.timing !== null) timing.push({ source: 'Verilator (qkeras synth, no back-pressure)', arch, latency: r.timing.latency, interval: r.timing.interval, samples: r.timing.samples });
     else if (r.timingNote !== null) notes.timing = r.timingNote;
   }
+  const estimates = graph === null ? null : estimateFor(graph, flags, notes);
   const data = buildReportData({
     model: model.model,
     source: modelPath,
@@ -102,6 +118,7 @@ export async function runReport(modelPath: string, flags: ReportFlags, log: (lin
     floatModel: floatModel === null ? null : { model: floatModel, label: `float model ${flags.float}` },
     c: graph === null ? null : cMemory(graph),
     synth,
+    estimates,
     timing,
     ...(demo === null ? {} : demoInputs(demo)),
     notes,
