@@ -20,6 +20,7 @@ import { buildC, locateMismatch } from './c-runner.js';
 import { quantizeSample, runIRFromCodes, type CodeMatrix } from './codes.js';
 import { buildVerilator, runVerilog, type SimOptions } from './verilator-runner.js';
 import type { RunTiming } from './verilog-trace.js';
+import { mulberry32 } from '../utils/mulberry32.js';
 
 export type VerifyTarget = 'c' | 'verilog';
 export const VERIFY_TARGETS: readonly VerifyTarget[] = ['c', 'verilog'];
@@ -76,23 +77,12 @@ export interface VerifyReport {
   readonly seconds: number;
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Real inputs that exercise an input quantizer: uniform over 1.25 times its range (saturation on both
  * sides), a third of them exactly halfway between two codes (rounding ties).
  */
 export function generateInputs(g: Graph, count: number, seed: number): number[][][] {
-  const r = mulberry(seed);
+  const r = mulberry32(seed);
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
   return Array.from({ length: count }, () =>
     g.inputs.map((id) => {
