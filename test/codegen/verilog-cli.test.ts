@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../../src/backend/index.js';
-import { main } from '../../src/cli.js';
+import { runCli } from '../helpers/run-cli.js';
 import { QConv2D, QDense } from '../../src/layers/index.js';
 import { saveQmodel } from '../../src/utils/save-load.js';
 import { VERILATOR, findOptionalTool } from '../../src/sim/tools.js';
@@ -48,30 +48,7 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function run(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (stdout += `${a.join(' ')}\n`));
-  const err = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (stderr += `${a.join(' ')}\n`));
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  const errw = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  try {
-    await main(['node', 'qkeras', ...args]);
-    return { code: Number(process.exitCode ?? 0), stdout, stderr };
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-    out.mockRestore();
-    errw.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const run = runCli;
 
 describe('qkeras compile --target verilog', () => {
   it('writes the RTL and manifest for both architectures, the same files every time', async () => {
