@@ -7,7 +7,8 @@
  * Every case is measured in interleaved rounds (one repetition of each in turn) so load changes on the
  * shared machine hit all alike. Environment: BENCH_STEPS (steps per repetition, 8), BENCH_REPS (5),
  * BENCH_MODELS (comma-separated name filters), BENCH_COMPARE_CHAIN=1 (also train the quantized models
- * with the fused quantizer kernels off, in the same rounds), QKERAS_WASM_THREADS / QKERAS_FUSED (see
+ * with the fused quantizer kernels off, in the same rounds), BENCH_COMPARE_GEMM=1 (also train every model
+ * with the training kernels' GEMM routes off), QKERAS_WASM_THREADS / QKERAS_FUSED (see
  * src/backend/index.ts and src/quantizers/fused.ts). Also prints the full lab book time these rates imply.
  *
  * Profile mode (`npm run bench:train -- --profile`, or BENCH_PROFILE=1) skips the throughput table and
@@ -17,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/index.js';
+import { setGemmRoutesEnabled } from '../src/backend/kernels/gemm-routes.js';
 import { wasmThreadsInUse } from '../src/backend/wasm-threads.js';
 import { loadMnist, prepareSplit, trainingMean } from '../src/data/mnist.js';
 import {
@@ -164,20 +166,27 @@ const REPETITIONS = Number(process.env.BENCH_REPS ?? 5);
 // BENCH_COMPARE_CHAIN=1 adds each quantized model once more with the fused quantizer kernels switched off
 // (their op chains), measured in the same interleaved rounds: the same-run effect of the fused kernels.
 const compareChain = process.env.BENCH_COMPARE_CHAIN === '1';
-const variants = selected.flatMap(([name, make]) =>
-  compareChain && !name.startsWith('float') ? [{ name, make, fused: true }, { name: `${name} [op chains]`, make, fused: false }] : [{ name, make, fused: true }],
-);
-const built = variants.map(({ name, make, fused }) => {
+// BENCH_COMPARE_GEMM=1 adds each model once more with the training kernels' GEMM routes switched off
+// (src/backend/kernels/gemm-routes.ts: the forward-conv filter gradient, Transpose + GEMM for xᵀ·dy).
+const compareGemm = process.env.BENCH_COMPARE_GEMM === '1';
+const variants = selected.flatMap(([name, make]) => [
+  { name, make, fused: true, gemm: true },
+  ...(compareChain && !name.startsWith('float') ? [{ name: `${name} [op chains]`, make, fused: false, gemm: true }] : []),
+  ...(compareGemm ? [{ name: `${name} [no GEMM routes]`, make, fused: true, gemm: false }] : []),
+]);
+const built = variants.map(({ name, make, fused, gemm }) => {
   const model = make();
   compileForMnist(model, 0.001);
   let step = 0;
   const trainStep = async () => {
     const b = batches[step++ % batches.length]!;
     const previous = setFusedKernelsEnabled(fused);
+    const previousGemm = setGemmRoutesEnabled(gemm);
     try {
       await withLearningPhase(1, () => model.trainOnBatch(b.x, b.y));
     } finally {
       setFusedKernelsEnabled(previous);
+      setGemmRoutesEnabled(previousGemm);
     }
     applyWeightConstraints(model);
   };
@@ -207,7 +216,7 @@ for (const m of built) m.model.dispose();
 
 /** The full lab book (float 3 epochs, QModel 10, model_quantize 10, on 60,000 images) at these rates. */
 function labbookMinutes(): number | null {
-  const rate = (needle: string) => training.find((t) => t.name.includes(needle) && !t.name.includes('[op chains]'))?.rate;
+  const rate = (needle: string) => training.find((t) => t.name.includes(needle) && !t.name.includes('['))?.rate;
   const [float, q, twin] = [rate('float'), rate('QModel'), rate('model_quantize')];
   if (!float || !q || !twin) return null;
   return (60000 * (3 / float + 10 / q + 10 / twin)) / 60;

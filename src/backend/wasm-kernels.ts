@@ -39,8 +39,11 @@
  * 'same' padding passed as explicit numbers). Replacements keep the original's setupFunc. The
  * convolution gradients are expressed through the backend's own XNNPACK Conv2D / DepthwiseConv2dNative
  * plus Transpose / PadV2 / Reverse; BatchMatMul through Transpose plus the untransposed XNNPACK GEMM;
- * MaxPoolGrad, UnsortedSegmentSum (scatters) and Sign in JavaScript over the wasm heap. See kernels/*.ts, and
- * bench/kernels.ts for timings against the alternatives.
+ * MaxPoolGrad, UnsortedSegmentSum (scatters) and Sign in JavaScript over the wasm heap. Two GEMM routes
+ * give the same bits faster (kernels/gemm-routes.ts): Conv2DBackpropFilter as one XNNPACK GEMM over a
+ * window-rows matrix (kernels/window-rows.ts), and BatchMatMul's xᵀ·dy with few columns as SIMD row updates
+ * (kernels/mat-mul-row-updates.ts). See kernels/*.ts, and bench/kernels.ts for timings against the
+ * alternatives.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';

@@ -6,8 +6,12 @@
  * linear in size) and a's batch is folded into its rows, making one fast GEMM. Products where both
  * operands are batched go to the backend's own kernel unchanged: transposing does not speed its loop up,
  * and tfjs-layers reshapes Dense inputs to 2-D, so Q layers do not produce them.
+ * A Dense layer's kernel gradient xᵀ·dy with few units skips even the transpose: SIMD row updates with the
+ * same float32 bits (./mat-mul-row-updates.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { gemmRoutesEnabled } from './gemm-routes.js';
+import { matMulTransposedA, rowUpdatesApply } from './mat-mul-row-updates.js';
 import { WasmScope, originalKernel, wasmBackendOf, type Info, type KernelArgs } from './wasm-ops.js';
 
 function batchMatMul(args: KernelArgs): Info {
@@ -41,6 +45,11 @@ function batchMatMul(args: KernelArgs): Info {
     m,
     n,
   ];
+  if (transposeA && !transposeB && batchA === 1 && gemmRoutesEnabled() && rowUpdatesApply(backend, m, n)) {
+    return WasmScope.run(backend, (scope) =>
+      scope.reshape(matMulTransposedA(scope, scope.reshape(a, [kA, m]), scope.reshape(b, [kB, n])), outShape),
+    );
+  }
   return WasmScope.run(backend, (scope) => {
     // a as [batchA, M, K].
     const a3 = scope.reshape(a, [batchA, a.shape[aRank - 2]!, a.shape[aRank - 1]!]);
