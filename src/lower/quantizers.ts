@@ -19,6 +19,7 @@ import {
 } from '../ir/quantizer-rules.js';
 import { quantModeOf } from '../ops/classify.js';
 import { toDyadic } from '../ir/fixed.js';
+import { tidyValues } from '../utils/tensor-values.js';
 
 /** The name of a Keras activation function (`relu`, `softmax`, ...) when `q` is one, else null. */
 export function activationName(q: Quantizer | null): string | null {
@@ -60,16 +61,7 @@ export function quantizerConfig(q: Quantizer): { config: QuantizerConfig; option
 
 /** Evaluates a quantizer in tfjs (float32, inference mode) on a batch of reals. */
 export function tfjsEvaluator(q: Quantizer): BatchFunction {
-  return (xs) => {
-    // Read the values outside tf.tidy: tidy walks whatever it returns looking for tensors, element by
-    // element for a typed array, which costs more than the quantizer itself on large batches.
-    const y = tf.tidy(() => q.call(tf.tensor1d(Float32Array.from(xs), 'float32'), { training: false }));
-    try {
-      return y.dataSync() as Float32Array;
-    } finally {
-      y.dispose();
-    }
-  };
+  return (xs) => tidyValues(() => q.call(tf.tensor1d(Float32Array.from(xs), 'float32'), { training: false }));
 }
 
 /**

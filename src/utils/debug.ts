@@ -13,6 +13,7 @@ import { histogramSvg } from '../report/svg-histogram.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { layerQuantizers, outputTensor } from './model-graph.js';
 import { pyFormatFloat, pyPadString } from './py-format.js';
+import { tidyValues } from './tensor-values.js';
 
 /** The Q layer classes whose outputs are examined (QKeras's `REGISTERED_LAYERS`). */
 export const REGISTERED_LAYERS: readonly string[] = [
@@ -99,7 +100,7 @@ export function quantizedModelDebug(model: tf.LayersModel, x: tf.Tensor | tf.Ten
     // The output range is divided by the activation's scale for QActivation given a quantizer object.
     let alpha: tf.Tensor | number = 1.0;
     if (cls === 'QActivation' || cls === 'QAdaptiveActivation') alpha = scaleOf((layer as unknown as { activation: unknown }).activation);
-    const divided = alpha === 1.0 ? p : tf.tidy(() => tf.div(tf.tensor(p), alpha).dataSync() as Float32Array);
+    const divided = alpha === 1.0 ? p : tidyValues(() => tf.div(tf.tensor(p), alpha));
     const [lo, hi] = minMax(divided);
     line += ` ${f84(lo)} ${f84(hi)}`;
     if (alpha !== 1.0) {
@@ -121,15 +122,15 @@ export function quantizedModelDebug(model: tf.LayersModel, x: tf.Tensor | tf.Ten
       let values: Float32Array;
       const q = qs?.[i] ?? null;
       if (q !== null) {
-        values = tf.tidy(() => Float32Array.from(q.call(w, { training: false }).dataSync()));
+        values = tidyValues(() => q.call(w, { training: false }));
         if (i === 0 && SCALED_KERNELS.includes(cls)) {
           const s = scaleOf(q);
           kernelScale = s;
           // Weights of a zero scale stay (multiplied by 0); the others are shown in units of their scale.
-          values = tf.tidy(() => {
+          values = tidyValues(() => {
             const t = tf.tensor(values, w.shape);
             const st = typeof s === 'number' ? tf.scalar(s) : s;
-            return Float32Array.from(tf.where(tf.equal(st, 0), tf.mul(t, st), tf.div(t, st)).dataSync());
+            return tf.where(tf.equal(st, 0), tf.mul(t, st), tf.div(t, st));
           });
           if (plotDir !== null) plots.push({ file: fileName(layer.name, 'weights'), values, title: `${layer.name}(weights)` });
         }
