@@ -120,10 +120,41 @@ function fromRegistry(kind: Kind, spec: TfSerialized, where: string, field: stri
   }
   const [cls, fromConfig] = entry;
   const obj: unknown = fromConfig(cls, { ...spec.config });
-  if (obj instanceof tf.layers.Layer || !isInstance(obj) || typeof (obj as { apply?: unknown }).apply !== 'function') {
-    throw new ConfigError(where, field, spec.className, `the class name of a ${kind}`);
+  if (obj instanceof tf.layers.Layer || !isInstance(obj) || typeof (obj as { apply?: unknown }).apply !== 'function' || otherKind(kind, obj) !== null) {
+    const other = isInstance(obj) ? otherKind(kind, obj) : null;
+    throw new ConfigError(where, field, spec.className, `the class name of ${a(kind)}${other === null ? '' : ` (${spec.className} is ${a(other)})`}`);
   }
   return obj;
+}
+
+/** "an initializer", "a constraint". */
+function a(noun: string): string {
+  return `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
+/** The base class tfjs derives an object's class from (tfjs exports none of these bases). */
+function baseOf(cls: unknown): unknown {
+  return typeof cls === 'function' ? Object.getPrototypeOf(cls) : null;
+}
+
+/**
+ * Which other kind of Keras object `obj` is, if any: tfjs's registry maps activation names ("softmax")
+ * and initializer, regularizer and constraint classes alike, and all of them have an `apply` — used as an
+ * initializer, an activation fails deep inside a layer's build.
+ */
+function otherKind(kind: Kind, obj: tf.serialization.Serializable): string | null {
+  const registered = tf.serialization.SerializationMap.getMap().classNameMap;
+  const bases: Record<Kind | 'activation', readonly unknown[]> = {
+    initializer: [baseOf(tf.initializers.zeros().constructor), registered['QInitializer']?.[0]],
+    regularizer: [baseOf(tf.regularizers.l2().constructor)],
+    constraint: [baseOf(tf.constraints.nonNeg().constructor), registered['Clip']?.[0]],
+    activation: [baseOf(registered['linear']?.[0])],
+  };
+  for (const [other, classes] of Object.entries(bases)) {
+    if (other === kind) continue;
+    if (classes.some((c) => typeof c === 'function' && c !== Object && c !== tf.serialization.Serializable && obj instanceof c)) return other;
+  }
+  return null;
 }
 
 function resolve(kind: Kind, spec: unknown, where: string, field: string): unknown {

@@ -497,6 +497,22 @@ describe('errors name the layer, the argument and what is allowed', () => {
     expect(() => new QActivation({ activation: null })).toThrow(/activation=null/);
     expect(() => new QDense({ units: 2, kernelInitializer: 'not_an_initializer' })).toThrow(/kernelInitializer/);
   });
+
+  it('refuses a registered object of another kind (an activation as initializer, found by fuzzing model.json)', () => {
+    // tfjs's registry maps "softmax" to its activation class, which has an `apply` too: it used to be
+    // accepted and then crash inside the layer's build ("Softmax along a non-last dimension").
+    const bad = { className: 'softmax', config: {} } as unknown as string;
+    expect(() => new QDense({ units: 2, name: 'fc', kernelInitializer: bad })).toThrow(
+      'QDense(fc): kernelInitializer="softmax" is not allowed; expected the class name of an initializer (softmax is an activation)',
+    );
+    expect(() => new QDense({ units: 2, name: 'fc', kernelRegularizer: bad })).toThrow(/kernelRegularizer="softmax" .* \(softmax is an activation\)$/);
+    expect(() => new QDense({ units: 2, name: 'fc', kernelConstraint: { className: 'L1L2', config: { l2: 0.1 } } as unknown as string })).toThrow(
+      /kernelConstraint="L1L2" .*expected the class name of a constraint \(L1L2 is a regularizer\)$/,
+    );
+    // The kinds' own classes still load.
+    expect(() => new QDense({ units: 2, kernelInitializer: { className: 'QInitializer', config: { initializer: { className: 'Zeros', config: {} }, use_scale: true, quantizer: 'quantized_bits(4,0,1)' } } as unknown as string })).not.toThrow();
+    expect(() => new QDense({ units: 2, kernelConstraint: { className: 'Clip', config: { min_value: -1, max_value: 1 } } as unknown as string })).not.toThrow();
+  });
 });
 
 describe('tensor hygiene', () => {
