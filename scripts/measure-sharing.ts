@@ -32,7 +32,8 @@ import { inputBuses } from '../src/codegen/verilog-layers.js';
 import { accumulatorPlan } from '../src/codegen/verilog-plan.js';
 import { isAccumulating, type Node } from '../src/ir/nodes.js';
 import type { Graph } from '../src/ir/graph.js';
-import { classifyCells, synthesize, type SynthCounts } from '../src/sim/yosys.js';
+import type { SynthCounts } from '../src/sim/yosys.js';
+import { synthesizeLayers } from '../src/sim/synth-layers.js';
 import { writeFileAtomic } from '../src/utils/atomic-file.js';
 
 const FIXTURES = fileURLToPath(new URL('../test/fixtures/models/', import.meta.url));
@@ -137,53 +138,16 @@ interface Synth {
 
 const SYNTH = { family: 'xilinx', dsp: false, timeoutMs: 12 * 3_600_000 } as const;
 
-/** Runs `jobs` with at most `width` at a time, results in order. */
-async function pool<T>(jobs: readonly (() => Promise<T>)[], width: number): Promise<T[]> {
-  const out: T[] = new Array<T>(jobs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const k = next;
-      next += 1;
-      out[k] = await jobs[k]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, worker));
-  return out;
-}
-
-/**
- * A layer module reduced to its ports and a constant output: the registers' own logic is synthesized
- * with these. (Not empty: Yosys takes an empty module for a black box and leaves it out of `stat`.)
- */
-function emptied(text: string): string {
-  const end = text.indexOf('\n);\n');
-  if (end < 0) throw new Error('a layer module without an ANSI port list');
-  return `${text.slice(0, end)}\n);\n  assign y = 0;\nendmodule\n`;
-}
-
 /**
  * Synthesizes every layer module of `design` on its own (flattened, as `synthesize` does) and the top's
  * registers with empty layers: per-layer runs are cached one by one, and two run at once.
  */
 async function synthLayers(label: string, design: VerilogDesign): Promise<Synth> {
-  const m = design.manifest;
-  const layerJobs = m.layers.map((l, i) => async () => {
-    const r = await synthesize({ manifest: { ...m, top: l.module, layers: [] }, files: design.files }, {
-      ...SYNTH,
-      onModule: () => process.stderr.write(`${label}: synthesizing ${l.layer} (${i + 1}/${m.layers.length}) with Yosys...\n`),
-    });
-    return { counts: r.total, yosys: `${r.yosys} [${r.engine}]` };
+  const r = await synthesizeLayers(design, {
+    ...SYNTH,
+    onLayer: (layer, i, n) => process.stderr.write(`${label}: synthesizing ${layer} (${i + 1}/${n}) with Yosys...\n`),
   });
-  const modules = new Set(m.layers.map((l) => `${l.module}.v`));
-  const shell = design.files.map((f) => (modules.has(f.name) ? { name: f.name, text: emptied(f.text) } : f));
-  const glueJob = async () => ({ counts: (await synthesize({ manifest: m, files: shell }, SYNTH)).glue, yosys: '' });
-  const results = await pool([...layerJobs, glueJob], 2);
-  const layers = results.slice(0, -1).map((r) => r.counts);
-  const glue = results[results.length - 1]!.counts;
-  const byType: Record<string, number> = {};
-  for (const c of [...layers, glue]) for (const [k, v] of Object.entries(c.byType)) byType[k] = (byType[k] ?? 0) + v;
-  return { yosys: results[0]?.yosys ?? '', layers, glue, total: classifyCells(byType) };
+  return { yosys: `${r.yosys} [${r.engine}]`, layers: r.layers.map((l) => l.counts), glue: r.glue, total: r.total };
 }
 
 interface Row {

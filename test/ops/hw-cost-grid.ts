@@ -1,7 +1,7 @@
 /**
  * The hardware-cost estimator's calibration grid: small generated designs (dense chains and CNNs; int
- * weights of 3..8 bits, po2, ternary and binary weights; fixed, ±1 and ternary activations; both
- * architectures, reuse 1 and weight ROMs) described as plain JSON specs, so the calibration fixture
+ * weights of 3..8 bits, po2, ternary and binary weights; fixed, ±1 and ternary activations; inputs of
+ * 1 to 16 bits; both architectures, reuse 1 and weight ROMs) described as plain JSON specs, so the calibration fixture
  * stores each spec beside its Yosys figures and the test rebuilds exactly the same graph from it.
  * Weights are seeded random codes.
  */
@@ -179,11 +179,12 @@ const ACTS: readonly ActSpec[] = [
 ];
 
 /** Designs held back from the fit: each has siblings of its kind (weights, architecture) in the fit. */
-const HELD_BACK = new Set(['mlp_bits8_6x4x3_in4', 'mlp_b4_12x6_in4', 'mlp_xnor_16x8x4', 'cnn_ter_4x4', 'smlp_ternary_8x6_in4_r1', 'scnn_b4_same_r3']);
+const HELD_BACK = new Set(['wide_bits6_16x6x6_in16', 'mlp_bits8_6x4x3_in4', 'mlp_b4_12x6_in4', 'mlp_xnor_16x8x4', 'cnn_ter_4x4', 'smlp_ternary_8x6_in4_r1', 'scnn_b4_same_r3']);
 
 /**
- * The grid, in a fixed order. Sizes keep each design to a few hundred LUTs, so that Yosys finishes each
- * in a minute or two.
+ * The grid, in a fixed order. Most designs are a few hundred LUTs, so that Yosys finishes each in a
+ * minute or two; the four wide ones (4k to 9k LUTs, two or three minutes) carry the deep full-adder
+ * trees of real layers.
  */
 export function calibrationGrid(): DesignSpec[] {
   const grid: DesignSpec[] = [];
@@ -206,27 +207,20 @@ export function calibrationGrid(): DesignSpec[] {
   grid.push(mlp(W.po2, [8, 6, 4], 4, ACTS[3]!, 1007));
   grid.push(mlp(W.ter, [8, 6, 4], 6, ACTS[4]!, 1009));
   grid.push(mlp(W.bin, [8, 6, 4], 4, ACTS[0]!, 1011));
-  // XNOR-popcount: ±1 inputs and weights; wider and deeper int layers.
-  grid.push({
-    name: 'mlp_xnor_16x8x4',
+  // XNOR-popcount: ±1 inputs and weights, a binary hidden layer; wider and deeper int layers.
+  const xnorMlp = (sizes: readonly [number, number, number], seed: number, act: ActSpec): DesignSpec => ({
+    name: `mlp_xnor_${sizes.join('x')}`,
     arch: 'parallel',
-    seed: 1013,
-    input: { shape: [16], bits: 1, integer: 0, binary: true },
+    seed,
+    input: { shape: [sizes[0]], bits: 1, integer: 0, binary: true },
     layers: [
-      { kind: 'dense', units: 8, weights: W.bin, act: { kind: 'binary' } },
-      { kind: 'dense', units: 4, weights: W.bin, act: { kind: 'relu', bits: 4, integer: 2 } },
+      { kind: 'dense', units: sizes[1], weights: W.bin, act: { kind: 'binary' } },
+      { kind: 'dense', units: sizes[2], weights: W.bin, act },
     ],
   });
-  grid.push({
-    name: 'mlp_xnor_12x6x3',
-    arch: 'parallel',
-    seed: 1030,
-    input: { shape: [12], bits: 1, integer: 0, binary: true },
-    layers: [
-      { kind: 'dense', units: 6, weights: W.bin, act: { kind: 'binary' } },
-      { kind: 'dense', units: 3, weights: W.bin, act: { kind: 'none' } },
-    ],
-  });
+  grid.push(xnorMlp([16, 8, 4], 1013, { kind: 'relu', bits: 4, integer: 2 }));
+  grid.push(xnorMlp([12, 6, 3], 1030, { kind: 'none' }));
+  grid.push(xnorMlp([10, 10, 5], 1031, { kind: 'relu', bits: 5, integer: 2 }));
   grid.push({
     name: 'mlp_b4_12x6_in4',
     arch: 'parallel',
@@ -244,6 +238,24 @@ export function calibrationGrid(): DesignSpec[] {
       { kind: 'dense', units: 4, weights: W.b6, act: { kind: 'bits', bits: 6, integer: 2 } },
     ],
   });
+  // Wide layers of the jet tagger's kind: 16- and 12-bit inputs into 6-bit weights and 6-bit relus. The
+  // adder trees of wide operands are deeper and full-adder heavy; the small designs alone do not tell a
+  // full adder's cost from a half adder's.
+  const wide = (sizes: readonly [number, number, number], bits: number, integer: number, w: WeightSpec, seed: number): DesignSpec => ({
+    name: `wide_${w.kind}${'bits' in w ? w.bits : ''}_${sizes.join('x')}_in${bits}`,
+    arch: 'parallel',
+    seed,
+    input: { shape: [sizes[0]], bits, integer },
+    layers: [
+      { kind: 'dense', units: sizes[1], weights: w, act: { kind: 'relu', bits: 6, integer: 0 } },
+      { kind: 'dense', units: sizes[2], weights: w, act: { kind: 'none' } },
+      { kind: 'argmax' },
+    ],
+  });
+  grid.push(wide([16, 8, 5], 16, 6, W.b6, 1040));
+  grid.push(wide([12, 8, 4], 12, 4, W.b5, 1041));
+  grid.push(wide([16, 6, 6], 16, 6, W.b6, 1042));
+  grid.push(wide([10, 10, 5], 8, 3, W.b6, 1043));
   // Small CNNs: convolution, max pooling, flatten, dense, argmax.
   const cnn = (name: string, w: WeightSpec, size: number, padding: 'valid' | 'same', arch: 'parallel' | 'stream', seed: number, reuse?: number): DesignSpec => ({
     name,
@@ -278,6 +290,7 @@ export function calibrationGrid(): DesignSpec[] {
   grid.push(smlp(W.b6, 4, 8, 4, 6, 1021));
   grid.push(smlp(W.b4, 4, 12, 4, 4, 1022));
   grid.push(smlp(W.ter, 1, 8, 6, 4, 1023));
+  grid.push(smlp(W.ter, 1, 10, 5, 5, 1032));
   grid.push(smlp(W.b3, 3, 6, 4, 6, 1024));
   grid.push(smlp(W.po2, 3, 9, 4, 6, 1025));
   grid.push(cnn('scnn_b4_valid_r1', W.b4, 6, 'valid', 'stream', 1026, 1));

@@ -8,16 +8,16 @@
 import type { CostModel } from './cost-model.js';
 
 export const CALIBRATION: CostModel = {
-  yosys: 'uncalibrated',
-  date: '',
+  yosys: "Yosys 0.23 (git sha1 7ce5011c24b) [native]",
+  date: "2026-11-26",
   families: {
     xilinx: {
-      logic: { fa: 2, ha: 0.5, cpa2: 1, cpa1: 1, cmpc: 0.3, cmpv: 0.5, mux: 0.5, rom: 1, mulpp: 1, membits: 0, ctrl: 1 },
+      logic: { fa: 2.175, ha: 0.9603, cpa2: 0, cpa1: 0.2275, cmpc: 0.3156, cmpv: 0, mux: 1.318, rom: 0, mulpp: 1.268, membits: 0, ctrl: 0.6432, pop: 1.128 },
       memFlipFlops: 0,
     },
     generic: {
-      logic: { fa: 5, ha: 2, cpa2: 5, cpa1: 2, cmpc: 1, cmpv: 2, mux: 1, rom: 4, mulpp: 4, membits: 0, ctrl: 3 },
-      memFlipFlops: 1,
+      logic: { fa: 5.409, ha: 1.833, cpa2: 3.948, cpa1: 1.551, cmpc: 1.106, cmpv: 1.352, mux: 2.755, rom: 0, mulpp: 3.32, membits: 0.6874, ctrl: 0.5235, pop: 3.303 },
+      memFlipFlops: 0.957,
     },
   },
 };

@@ -14,7 +14,7 @@ const HOROWITZ = settingsFor('horowitz');
 /** pJ of one use of hardware with features `f` and variable multipliers `mults`. */
 export function energyPerUse(f: Features, mults: readonly { readonly a: number; readonly count: number }[]): number {
   const bitAdd = Math.max(evalPoly(HOROWITZ.fpmAdd, 1), 0);
-  let e = bitAdd * (f.fa + f.ha + f.cpa2 + f.cpa1 + f.cmpc + f.cmpv);
+  let e = bitAdd * (f.fa + f.ha + f.cpa2 + f.cpa1 + f.pop + f.cmpc + f.cmpv);
   for (const m of mults) e += m.count * Math.max(evalPoly(HOROWITZ.fpmMul, m.a), 0);
   return e;
 }

@@ -23,14 +23,19 @@ export interface Features extends MaccCells {
   membits: number;
   /** Stream control: counter and position-register bits (incremented and compared each word). */
   ctrl: number;
+  /**
+   * Adder cells of popcounts (XNOR layers: sums of one-bit operands), kept apart from `fa`..`cpa1`:
+   * LUT mapping packs a popcount into 6-input compressors, far tighter than a sum of wide words.
+   */
+  pop: number;
 }
 
 export type FeatureName = keyof Features;
 
-export const FEATURE_NAMES: readonly FeatureName[] = ['fa', 'ha', 'cpa2', 'cpa1', 'cmpc', 'cmpv', 'mux', 'rom', 'mulpp', 'membits', 'ctrl'];
+export const FEATURE_NAMES: readonly FeatureName[] = ['fa', 'ha', 'cpa2', 'cpa1', 'cmpc', 'cmpv', 'mux', 'rom', 'mulpp', 'membits', 'ctrl', 'pop'];
 
 export function emptyFeatures(): Features {
-  return { ...emptyMacc(), cmpc: 0, cmpv: 0, mux: 0, rom: 0, mulpp: 0, membits: 0, ctrl: 0 };
+  return { ...emptyMacc(), cmpc: 0, cmpv: 0, mux: 0, rom: 0, mulpp: 0, membits: 0, ctrl: 0, pop: 0 };
 }
 
 /** Adds `b` (times `times`) into `a`. */
@@ -53,4 +58,24 @@ export function addCells(a: Features, cells: MaccCells, times = 1): void {
 /** LUT6 units of a table of `entries` words: one LUT per output bit per 64 entries. */
 export function romUnits(entries: number, bits: number): number {
   return bits * Math.max(1, Math.ceil(entries / 64));
+}
+
+/**
+ * An output whose whole logic cone reads few input bits (`support`): technology mapping may build its
+ * `bits` output bits as tables of the inputs instead of the adders and comparators in `features`,
+ * whichever is smaller. Only cones of at most `MAX_CONE_SUPPORT` bits are listed.
+ */
+export interface Cone {
+  readonly features: Features;
+  readonly support: number;
+  readonly bits: number;
+  /** How many identical cones. */
+  readonly count: number;
+}
+
+export const MAX_CONE_SUPPORT = 10;
+
+/** 6-input LUTs of `bits` arbitrary functions of `support` inputs. */
+export function tableLuts(support: number, bits: number): number {
+  return bits * 2 ** Math.max(0, support - 6);
 }

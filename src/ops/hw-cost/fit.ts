@@ -1,13 +1,17 @@
 /**
  * Fitting the cost coefficients: non-negative least squares (Lawson and Hanson's active-set method)
- * over rows of features and measured cell counts, each row weighted by 1 / max(measured, floor) so that
- * the fit minimises relative errors and a small layer counts as much as a large one.
+ * over rows of features and measured cell counts, each row weighted by 1 / max(scale, floor) — with the
+ * scale the row's own count the fit minimises relative errors per row; with its design's total, per
+ * design (what the calibration does: one layer's error counts by its share of the design).
  */
-import { FEATURE_NAMES, type FeatureName, type Features } from './features.js';
+import { FEATURE_NAMES, addFeatures, type Cone, type FeatureName, type Features } from './features.js';
+import { tabledCones } from './cost-model.js';
 
 export interface FitRow {
   readonly features: Features;
   readonly measured: number;
+  /** What the residual is relative to (default: the measured value itself). */
+  readonly scale?: number;
 }
 
 /** Solves `min ||A x - b||` over `x >= 0` (A row-major, m × n). */
@@ -76,12 +80,43 @@ export function nnls(A: readonly (readonly number[])[], b: readonly number[], ma
 /** Fitted coefficients per feature (features absent from every row get 0). */
 export function fitCoefficients(rows: readonly FitRow[], floor = 16): Record<FeatureName, number> {
   const used = FEATURE_NAMES.filter((k) => rows.some((r) => r.features[k] !== 0));
-  const A = rows.map((r) => used.map((k) => r.features[k] / Math.max(r.measured, floor)));
-  const b = rows.map((r) => r.measured / Math.max(r.measured, floor));
+  const A = rows.map((r) => used.map((k) => r.features[k] / Math.max(r.scale ?? r.measured, floor)));
+  const b = rows.map((r) => r.measured / Math.max(r.scale ?? r.measured, floor));
   const x = nnls(A, b);
   const out = Object.fromEntries(FEATURE_NAMES.map((k) => [k, 0])) as Record<FeatureName, number>;
   used.forEach((k, j) => {
     out[k] = Number(x[j]!.toPrecision(4));
   });
   return out;
+}
+
+/** A fit row whose part has small cones (see `Cone`): what of it LUT mapping may build as tables. */
+export interface ConeFitRow extends FitRow {
+  readonly cones: readonly Cone[];
+}
+
+/**
+ * Fitted coefficients where small cones become tables when that is cheaper (`partCells`): the choice
+ * depends on the coefficients, so this alternates between choosing the tabled cones under the current
+ * coefficients (their table LUTs taken out of the measured count, their features out of the row) and
+ * refitting, until the choice no longer changes (at most `rounds` times).
+ */
+export function fitWithCones(rows: readonly ConeFitRow[], floor = 16, rounds = 8): Record<FeatureName, number> {
+  let logic = fitCoefficients(rows, floor);
+  let choice = '';
+  for (let r = 0; r < rounds; r += 1) {
+    const tabled = rows.map((row) => tabledCones({ logic, memFlipFlops: 0 }, row.cones));
+    const key = tabled.map((t) => t.luts).join(',');
+    if (key === choice) break;
+    choice = key;
+    logic = fitCoefficients(
+      rows.map((row, i) => {
+        const features = { ...row.features };
+        addFeatures(features, tabled[i]!.features, -1);
+        return { features, measured: row.measured - tabled[i]!.luts, scale: row.scale ?? row.measured };
+      }),
+      floor,
+    );
+  }
+  return logic;
 }

@@ -19,9 +19,9 @@ import { ConfigError } from '../../errors.js';
 import type { VerilogArch } from '../../codegen/verilog-manifest.js';
 import type { DotKind } from '../../codegen/verilog-datapath.js';
 import { CALIBRATION } from './coefficients.js';
-import { COST_FAMILIES, logicCells, type CostFamily, type CostModel, type FamilyModel } from './cost-model.js';
+import { COST_FAMILIES, partCells, type CostFamily, type CostModel, type FamilyModel } from './cost-model.js';
 import { energyPerUse } from './energy.js';
-import type { Features } from './features.js';
+import type { Cone, Features } from './features.js';
 import { parallelStructure } from './parallel.js';
 import { streamStructure, type PartCost } from './stream.js';
 import { simulateStream } from './stream-sim.js';
@@ -67,6 +67,8 @@ export interface LayerEstimate {
   /** Stream MAC layers: the reuse factor in effect. */
   readonly reuse: number | null;
   readonly features: Features;
+  /** Small cones of the layer that LUT mapping may build as tables (xilinx, parallel layers). */
+  readonly cones: readonly Cone[];
 }
 
 export interface PartEstimate {
@@ -96,20 +98,21 @@ export interface HardwareEstimate {
 
 function dspsOf(part: Pick<PartCost, 'multipliers'>, family: CostFamily, dsp: boolean): { dsps: number; mulppSaved: number } {
   if (family !== 'xilinx' || !dsp) return { dsps: 0, mulppSaved: 0 };
-  // synth_xilinx maps a multiplier to a DSP48 when both operands have 2+ bits and the product 9+ bits.
+  // synth_xilinx maps a multiplier to DSP48 blocks (25 x 18 bits each) when its operands have 2+ bits
+  // and its product 9+ bits (not calibrated: the calibration builds multipliers from LUTs).
   let dsps = 0;
   let saved = 0;
   for (const m of part.multipliers) {
     if (m.a >= 2 && m.b >= 2 && m.a >= 9) {
       dsps += m.count * Math.ceil(m.a / 25) * Math.ceil(m.b / 18);
-      saved += m.count * ((m.a * (m.a + 1)) / 2);
+      saved += m.pp;
     }
   }
   return { dsps, mulppSaved: saved };
 }
 
-function cells(model: FamilyModel, f: Features, mulppSaved: number): number {
-  return Math.round(logicCells(model, { ...f, mulpp: Math.max(0, f.mulpp - mulppSaved) }));
+function cells(model: FamilyModel, f: Features, mulppSaved: number, cones: readonly Cone[] = []): number {
+  return Math.round(partCells(model, { ...f, mulpp: Math.max(0, f.mulpp - mulppSaved) }, cones));
 }
 
 /** Estimates the hardware `emitVerilog(graph, dir, options)` would produce. */
@@ -134,11 +137,13 @@ export function estimateHardware(graph: Graph, options: HardwareOptions): Hardwa
   if (options.arch === 'parallel') {
     const s = parallelStructure(g, { pipeline: options.pipeline, share: options.share });
     for (const l of s.layers) {
+      // Only LUT mapping turns a small cone into a table; generic gates stay adders.
+      const cones = family === 'xilinx' ? l.body.cones : [];
       layers.push({
         name: l.node.origin.layer,
         node: l.node.id,
         kind: l.node.kind,
-        luts: cells(model, l.body.features, 0),
+        luts: cells(model, l.body.features, 0, cones),
         ffs: 0,
         dsps: 0,
         bramBits: 0,
@@ -149,6 +154,7 @@ export function estimateHardware(graph: Graph, options: HardwareOptions): Hardwa
         additions: l.body.additions,
         reuse: null,
         features: l.body.features,
+        cones,
       });
     }
     const regs = s.layers.reduce((a, l) => a + l.registerBits, 0) + s.delayBits;
@@ -182,6 +188,7 @@ export function estimateHardware(graph: Graph, options: HardwareOptions): Hardwa
         additions: st.additions,
         reuse: st.reuse,
         features: st.features,
+        cones: [],
       });
     }
     glue = { luts: cells(model, s.glue.features, 0), ffs: s.glue.ffs, dsps: 0, bramBits: 0 };
@@ -209,6 +216,6 @@ export function estimateHardware(graph: Graph, options: HardwareOptions): Hardwa
   };
 }
 
-export { emptyFeatures, FEATURE_NAMES, type Features, type FeatureName } from './features.js';
-export { COST_FAMILIES, logicCells, type CostFamily, type CostModel, type FamilyModel } from './cost-model.js';
+export { emptyFeatures, FEATURE_NAMES, type Cone, type Features, type FeatureName } from './features.js';
+export { COST_FAMILIES, logicCells, partCells, tabledCones, type CostFamily, type CostModel, type FamilyModel } from './cost-model.js';
 export { CALIBRATION } from './coefficients.js';

@@ -4,7 +4,7 @@
  * parallel architecture synthesizes exactly this per layer module; streamed stages reuse it over one
  * word.
  */
-import type { ConcatNode, IntType, Node } from '../../ir/nodes.js';
+import type { ConcatNode, IntType, Node, Rule } from '../../ir/nodes.js';
 import { isAccumulating } from '../../ir/nodes.js';
 import { gridFrac } from '../../ir/fixed.js';
 import { assertNever } from '../../errors.js';
@@ -12,16 +12,45 @@ import { accumulatorPlan, windowAxes, windowCells, type DotPlan } from '../../co
 import { inputBuses, numel } from '../../codegen/verilog-layers.js';
 import { clog2, elemFormat } from '../../codegen/verilog-format.js';
 import type { BusRef, DotKind } from '../../codegen/verilog-datapath.js';
-import { addFeatures, emptyFeatures, type Features } from './features.js';
-import { dotCost } from './dot-cost.js';
+import { MAX_CONE_SUPPORT, addFeatures, emptyFeatures, type Cone, type Features } from './features.js';
+import { dotCost, rowSupport, type DotCost } from './dot-cost.js';
 import { ruleFeatures } from './rule-cost.js';
 
 export interface BodyCost {
   readonly features: Features;
+  /** Outputs with small logic cones (see `Cone`). */
+  readonly cones: readonly Cone[];
   readonly datapath: DotKind | null;
   /** Two-input additions of its dot products. */
   readonly additions: number;
   readonly shared: number;
+}
+
+/**
+ * The small cones of a layer of dot products and their requantizer (`rule` over the accumulator type,
+ * to `outType`): one per output row that reads at most MAX_CONE_SUPPORT input bits.
+ */
+export function accumulatorCones(plans: readonly DotPlan[], ins: readonly BusRef[], dot: DotCost, rule: Rule | null, acc: IntType, outType: IntType): Cone[] {
+  if (dot.rows === null) return [];
+  const rq = rule === null ? emptyFeatures() : ruleFeatures(rule, acc, outType, 1);
+  const bits = elemFormat(outType).width;
+  const cones: Cone[] = [];
+  plans.forEach((p, o) => {
+    const support = rowSupport(p, ins);
+    if (support > MAX_CONE_SUPPORT) return;
+    const features = emptyFeatures();
+    addFeatures(features, dot.rows![o]!);
+    addFeatures(features, rq);
+    cones.push({ features, support, bits, count: 1 });
+  });
+  return cones;
+}
+
+/** The cones of a rule applied element by element (each output element reads one input element). */
+export function ruleCones(rule: Rule, inType: IntType, outType: IntType, n: number): Cone[] {
+  const support = elemFormat(inType).width;
+  if (support > MAX_CONE_SUPPORT) return [];
+  return [{ features: ruleFeatures(rule, inType, outType, 1), support, bits: elemFormat(outType).width, count: n }];
 }
 
 /** Comparator and multiplexer bits of keeping the larger of two W-bit values, `times` times. */
@@ -36,18 +65,22 @@ function maxOf(f: Features, W: number, times: number): void {
  */
 export function bodyCost(node: Node, inputs: readonly Node[], share: boolean, ins: readonly BusRef[] = inputBuses(inputs)): BodyCost {
   const f = emptyFeatures();
-  const none = { features: f, datapath: null, additions: 0, shared: 0 };
+  const none = { features: f, cones: [], datapath: null, additions: 0, shared: 0 };
   if (isAccumulating(node)) {
     const plan = accumulatorPlan(node, inputs);
     const dot = dotCost(plan.dots, ins, plan.acc.width, share);
     addFeatures(f, dot.features);
-    if (node.requant !== null) addFeatures(f, ruleFeatures(node.requant.rule, plan.acc, node.type as IntType, plan.dots.length));
-    return { features: f, datapath: dot.kind, additions: dot.additions, shared: dot.shared };
+    const rule = node.requant?.rule ?? null;
+    if (rule !== null) addFeatures(f, ruleFeatures(rule, plan.acc, node.type as IntType, plan.dots.length));
+    const cones = accumulatorCones(plan.dots, ins, dot, rule, plan.acc, node.type as IntType);
+    return { features: f, cones, datapath: dot.kind, additions: dot.additions, shared: dot.shared };
   }
   switch (node.kind) {
-    case 'requantize':
-      addFeatures(f, ruleFeatures(node.requant.rule, inputs[0]!.type as IntType, node.type as IntType, numel(node.shape)));
-      return none;
+    case 'requantize': {
+      const n = numel(node.shape);
+      addFeatures(f, ruleFeatures(node.requant.rule, inputs[0]!.type as IntType, node.type as IntType, n));
+      return { ...none, cones: ruleCones(node.requant.rule, inputs[0]!.type as IntType, node.type as IntType, n) };
+    }
     case 'maxpool': {
       const x = inputs[0]!;
       const [gh, gw] = windowAxes(node, x.shape);
@@ -86,7 +119,7 @@ function concatCost(node: ConcatNode, inputs: readonly Node[], ins: readonly Bus
   const fout = elemFormat(outType);
   const frac = gridFrac(outType);
   const same = inputs.every((x, k) => ins[k]!.fmt.width === fout.width && ins[k]!.fmt.signed === fout.signed && gridFrac(x.type as IntType) === frac);
-  if (same) return { features: emptyFeatures(), datapath: null, additions: 0, shared: 0 };
+  if (same) return { features: emptyFeatures(), cones: [], datapath: null, additions: 0, shared: 0 };
   const plans: DotPlan[] = [];
   const a = node.axis < 0 ? node.axis + node.shape.length : node.axis;
   const outer = numel(node.shape.slice(0, a));
@@ -98,5 +131,5 @@ function concatCost(node: ConcatNode, inputs: readonly Node[], ins: readonly Bus
     });
   }
   const dot = dotCost(plans, ins, fout.width, share);
-  return { features: dot.features, datapath: dot.kind, additions: dot.additions, shared: dot.shared };
+  return { features: dot.features, cones: accumulatorCones(plans, ins, dot, null, outType, outType), datapath: dot.kind, additions: dot.additions, shared: dot.shared };
 }

@@ -23,6 +23,14 @@ import { ruleFeatures } from './rule-cost.js';
 import { bodyCost } from './layer-cost.js';
 import { lineBufferRows, type Prim, type StreamNetwork, type WindowParams } from './stream-sim.js';
 
+export interface Multipliers {
+  readonly a: number;
+  readonly b: number;
+  readonly count: number;
+  /** Partial-product bits of all `count` (in the `mulpp` feature). */
+  readonly pp: number;
+}
+
 /** Hardware of one part of the design (a stage module or the top's glue). */
 export interface PartCost {
   readonly features: Features;
@@ -32,8 +40,8 @@ export interface PartCost {
   readonly memBits: number;
   /** Of which written at run time (line buffers, FIFOs): registers where synthesis has no RAM for them. */
   readonly ramBits: number;
-  /** Variable-by-variable multipliers, with their operand widths (DSP candidates). */
-  readonly multipliers: readonly { readonly a: number; readonly b: number; readonly count: number }[];
+  /** Variable-by-variable multipliers: operand widths, how many, and their partial-product bits (DSP candidates). */
+  readonly multipliers: readonly Multipliers[];
 }
 
 export interface StreamStage extends PartCost {
@@ -67,7 +75,7 @@ class PartBuilder {
   ffs = 0;
   memBits = 0;
   ramBits = 0;
-  readonly multipliers: { a: number; b: number; count: number }[] = [];
+  readonly multipliers: Multipliers[] = [];
 
   done(): PartCost {
     return { features: this.features, ffs: this.ffs, memBits: this.memBits, ramBits: this.ramBits, multipliers: this.multipliers };
@@ -222,6 +230,7 @@ function macPart(b: PartBuilder, node: MacNode, input: Node, n: number, k: numbe
   b.features.rom += romUnits(words, S * F * WW);
   b.memBits += words * S * F * WW;
   let active = 0;
+  let pps = 0;
   for (let s = 0; s < S; s += 1) {
     for (let f = 0; f < F; f += 1) {
       const codes: bigint[] = [];
@@ -233,10 +242,11 @@ function macPart(b: PartBuilder, node: MacNode, input: Node, n: number, k: numbe
       }
       const pp = partialProducts(codes, inFmt, PW);
       if (pp > 0) active += 1;
-      b.features.mulpp += pp;
+      pps += pp;
     }
   }
-  b.multipliers.push({ a: PW, b: PW, count: active });
+  b.features.mulpp += pps;
+  b.multipliers.push({ a: PW, b: PW, count: active, pp: pps });
   for (let f = 0; f < F; f += 1) {
     const sh = m.shifts[f]!;
     addCells(b.features, maccCells(W, Array.from({ length: S }, () => ({ width: PW, shift: 0 })), 0n, true));
@@ -373,7 +383,7 @@ export function streamStructure(g: Graph, options: { reuse?: number | Readonly<R
         // Per channel: the window sum, times the factor chosen by the count of cells inside the image.
         addCells(b.features, maccCells(A, Array.from({ length: w.cells }, () => ({ width: x.fmt.width, shift: 0 })), 0n, x.fmt.signed), w.C);
         b.features.mulpp += w.C * ((A * (A + 1)) / 2);
-        b.multipliers.push({ a: A, b: A, count: w.C });
+        b.multipliers.push({ a: A, b: A, count: w.C, pp: w.C * ((A * (A + 1)) / 2) });
         b.features.rom += romUnits(w.cells + 1, A);
         b.reg(w.C * A);
         if (n.requant !== null) addFeatures(b.features, ruleFeatures(n.requant.rule, acc, n.type as IntType, w.C));
