@@ -63,11 +63,30 @@ let h5: H5Api | null = null;
  */
 export function h5Init(): Promise<H5Api> {
   h5Loading ??= import('h5wasm/node').then(async (m) => {
-    await m.default.ready;
+    const module = await m.default.ready;
+    // HDF5 otherwise prints its whole error stack (dozens of HDF5-DIAG lines) to stderr and h5wasm then
+    // throws a bare "name not defined"; with this handler the stack comes back as the thrown Error's
+    // message, and hdf5Reason() makes one line of it.
+    module.activate_throwing_error_handler();
     h5 = m.default;
     return m.default;
   });
   return h5Loading;
+}
+
+/**
+ * One line from an HDF5 error stack (as the throwing handler reports it): the innermost frame's
+ * description, e.g. "truncated file: eof = 20000, sblock->base_addr = 0, stored_eof = 38344".
+ * Anything that is not such a stack comes back as it is.
+ */
+export function hdf5Reason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  if (!text.includes('HDF5-DIAG')) return text;
+  // Frames read "  #003: <file> line <n> in <function>(): <description>"; the first stack's last frame is
+  // where the failure started.
+  const firstStack = text.split(/HDF5-DIAG:/)[1] ?? '';
+  const frames = [...firstStack.matchAll(/#\d+: .*? in [\w.]+\(\): (.*)/g)].map((m) => m[1]!.trim());
+  return frames.length > 0 ? `HDF5: ${frames[frames.length - 1]}` : text.split('\n')[0]!;
 }
 
 function api(): H5Api {
@@ -179,7 +198,8 @@ function openForReading(path: string): H5File {
   try {
     return new (api().File)(full, 'r');
   } catch (err) {
-    throw new QKerasError(`${path} is not a readable HDF5 file: ${String(err)}`);
+    // It starts like HDF5 (the signature is there), so the rest of it is damaged or missing.
+    throw new QKerasError(`${path} is damaged or truncated: HDF5 cannot read it (${hdf5Reason(err)})`);
   }
 }
 
@@ -206,7 +226,7 @@ export async function readKerasH5(path: string): Promise<KerasH5Contents> {
   } catch (err) {
     // h5wasm opens a damaged or truncated file and fails on first access with a bare Error.
     if (err instanceof QKerasError) throw err;
-    throw new QKerasError(`${path} is damaged or truncated: HDF5 cannot read it (${err instanceof Error ? err.message : String(err)})`);
+    throw new QKerasError(`${path} is damaged or truncated: HDF5 cannot read it (${hdf5Reason(err)})`);
   } finally {
     try {
       f.close();
