@@ -106,7 +106,8 @@ export class KerasWeightsError extends QKerasError {
 export function describe(value: unknown): string {
   let text: string;
   try {
-    text = typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
+    // JSON would print NaN and the infinities as null.
+    text = typeof value === 'number' ? String(value) : typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
   } catch {
     text = String(value);
   }

@@ -174,9 +174,38 @@ function resolve(kind: Kind, spec: unknown, where: string, field: string): unkno
   throw new ConfigError(where, field, spec, `a ${kind}: a name, a {className, config} object or an instance`);
 }
 
+/**
+ * Numeric settings of tfjs's initializers and the least value each may take. A string or NaN in one of
+ * them does not fail: it turns the drawn weights into NaN, and `truncatedNormal` (behind every
+ * variance-scaling initializer) then rejects every sample and loops forever.
+ */
+const INITIALIZER_NUMBERS: Readonly<Record<string, number>> = {
+  scale: Number.MIN_VALUE,
+  stddev: 0,
+  gain: -Infinity,
+  mean: -Infinity,
+  minval: -Infinity,
+  maxval: -Infinity,
+  value: -Infinity,
+};
+
+function checkInitializerNumbers(init: TfInitializer, where: string, field: string): void {
+  const config = (init as unknown as tf.serialization.Serializable).getConfig();
+  for (const [name, least] of Object.entries(INITIALIZER_NUMBERS)) {
+    const v = config[name];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < least) {
+      const allowed = least === -Infinity ? 'a finite number' : least === 0 ? 'a finite number >= 0' : 'a finite number > 0';
+      throw new ConfigError(where, `${field}.${name}`, v, `${allowed} (${init.getClassName()})`);
+    }
+  }
+}
+
 /** Resolves an initializer spec; null/undefined give null. */
 export function getInitializer(spec: unknown, where: string, field: string): TfInitializer | null {
-  return resolve('initializer', spec, where, field) as TfInitializer | null;
+  const init = resolve('initializer', spec, where, field) as TfInitializer | null;
+  if (init !== null) checkInitializerNumbers(init, where, field);
+  return init;
 }
 
 export function getRegularizer(spec: unknown, where: string, field: string): TfRegularizer | null {

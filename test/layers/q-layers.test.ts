@@ -509,6 +509,16 @@ describe('errors name the layer, the argument and what is allowed', () => {
     expect(() => new QDense({ units: 2, name: 'fc', kernelConstraint: { className: 'L1L2', config: { l2: 0.1 } } as unknown as string })).toThrow(
       /kernelConstraint="L1L2" .*expected the class name of a constraint \(L1L2 is a regularizer\)$/,
     );
+    // A string or NaN among an initializer's numbers made truncatedNormal loop forever in build (found by
+    // npm run fuzz, seed 20261126: kernel_initializer.config.scale replaced by a string).
+    const vs = (scale: unknown) => ({ className: 'VarianceScaling', config: { scale, mode: 'fanIn', distribution: 'truncatedNormal' } }) as unknown as string;
+    expect(() => new QDense({ units: 2, name: 'fc', kernelInitializer: vs('x') })).toThrow(
+      'QDense(fc): kernelInitializer.scale="x" is not allowed; expected a finite number > 0 (VarianceScaling)',
+    );
+    expect(() => new QDense({ units: 2, name: 'fc', kernelInitializer: vs(Number.NaN) })).toThrow(/kernelInitializer\.scale=NaN is not allowed/);
+    const normal = { className: 'TruncatedNormal', config: { mean: 0, stddev: -1 } } as unknown as string;
+    expect(() => new QDense({ units: 2, name: 'fc', biasInitializer: normal })).toThrow(/biasInitializer\.stddev=-1 is not allowed; expected a finite number >= 0 \(TruncatedNormal\)/);
+    expect(() => new QDense({ units: 2, kernelInitializer: vs(2) })).not.toThrow();
     // The kinds' own classes still load.
     expect(() => new QDense({ units: 2, kernelInitializer: { className: 'QInitializer', config: { initializer: { className: 'Zeros', config: {} }, use_scale: true, quantizer: 'quantized_bits(4,0,1)' } } as unknown as string })).not.toThrow();
     expect(() => new QDense({ units: 2, kernelConstraint: { className: 'Clip', config: { min_value: -1, max_value: 1 } } as unknown as string })).not.toThrow();
