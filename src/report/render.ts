@@ -207,7 +207,7 @@ function hardwareTable(d: ReportData): string {
     'C ROM (B)',
     'C RAM (B)',
     ...(showYosys ? ['Yosys cells', 'LUTs', 'FFs', 'DSPs'] : []),
-    ...(showEstimate ? ['est. LUTs (vs Yosys)', 'est. FFs (vs Yosys)', 'est. DSPs (vs Yosys)', 'est. latency (cycles)'] : []),
+    ...(showEstimate ? ['LUTs', 'FFs', 'DSPs'].map((k) => `est. ${k}${showYosys ? ' (vs Yosys)' : ''}`).concat('est. latency (cycles)') : []),
   ];
   const body = d.layers.map((r) => [
     cell(`<code>${esc(r.name)}</code>`),

@@ -175,6 +175,11 @@ describe('buildReportData', () => {
     expect(html).toContain('226 (+10.2%)');
     expect(html).toContain('Estimates: stream architecture, xilinx target, test.');
     expect(html).toContain('est. latency (cycles)');
+    expect(html).toContain('est. LUTs (vs Yosys)');
+    // Without Yosys the estimate columns do not promise a comparison.
+    const alone = renderReportHtml(buildFixture({ estimates: d.totals.estimate === null ? null : { layers: { head: d.totals.estimate }, total: d.totals.estimate, label: 'x' }, seedFigures: false }).data);
+    expect(alone).toContain('<th>est. LUTs</th>');
+    expect(alone).not.toContain('vs Yosys');
   });
 });
 
