@@ -7,6 +7,7 @@ export * from './utils/index.js';
 export { type SaveQmodelOptions } from './utils/save-load.js';
 export { type BinaryToThermometerOptions } from './utils/b2t.js';
 export { extractModelOperations, printQstats } from './ops/estimate.js';
+export { estimateHardware, type HardwareEstimate, type HardwareOptions } from './ops/hw-cost/index.js';
 export * from './qtools/index.js';
 export { loadMnist, prepareSplit, trainingMean, type MnistData, type MnistSplit, type PreparedSplit } from './data/mnist.js';
 export { runLabbook, LABBOOK_RUNS, LABBOOK_RECIPES, type LabbookRun, type LabbookResult, type LabbookOptions } from './train/labbook.js';
