@@ -223,10 +223,14 @@ async function main(): Promise<void> {
       const meas = data.get(s.name)![family]!;
       // Each layer's residual relative to its design's total: the fit minimises errors per design.
       est.layers.forEach((l, i) => rows.push({ features: l.features, cones: l.cones, measured: meas.layers[i]!.logic, scale: meas.total.logic }));
-      // Flip-flops Yosys built beyond the counted register bits, per RAM bit (memories as registers).
-      const plain = estimateOf(s, family, { ...model, families: { ...model.families, [family]: { ...model.families[family], memFlipFlops: 0 } } });
-      memFF += meas.total.ffs - plain.total.ffs;
-      memBits += ramBitsOf(s);
+      // Flip-flops Yosys built beyond the counted register bits, per RAM bit (memories as registers),
+      // over the designs that have RAM (a ROM's data register elsewhere is not a RAM bit).
+      const ram = ramBitsOf(s);
+      if (ram > 0) {
+        const plain = estimateOf(s, family, { ...model, families: { ...model.families, [family]: { ...model.families[family], memFlipFlops: 0 } } });
+        memFF += meas.total.ffs - plain.total.ffs;
+        memBits += ram;
+      }
     }
     fams[family] = { logic: fitWithCones(rows, FIT_FLOOR), memFlipFlops: memBits > 0 ? Math.max(0, Number((memFF / memBits).toFixed(3))) : model.families[family].memFlipFlops };
   }

@@ -37,8 +37,8 @@ export interface DesignSpec {
   readonly seed: number;
   /** Not used in the fit: the test checks the estimate against it. */
   readonly heldBack?: boolean;
-  /** Input shape and quantizer: `quantized_bits(bits, integer)`, or ±1 codes (`binary`). */
-  readonly input: { readonly shape: readonly number[]; readonly bits: number; readonly integer: number; readonly binary?: boolean };
+  /** Input shape and quantizer: `quantized_bits(bits, integer)`, `quantized_relu(bits, integer)` (`unsigned`), or ±1 codes (`binary`). */
+  readonly input: { readonly shape: readonly number[]; readonly bits: number; readonly integer: number; readonly binary?: boolean; readonly unsigned?: boolean };
   readonly layers: readonly LayerSpec[];
 }
 
@@ -96,7 +96,9 @@ export function buildDesign(spec: DesignSpec): Graph {
   const b = new GraphBuilder(spec.name);
   const quant = spec.input.binary === true
     ? inputRequant({ className: 'binary', config: {} })
-    : inputRequant({ className: 'quantized_bits', config: { bits: spec.input.bits, integer: spec.input.integer, symmetric: 0, keep_negative: true } });
+    : spec.input.unsigned === true
+      ? inputRequant({ className: 'quantized_relu', config: { bits: spec.input.bits, integer: spec.input.integer } })
+      : inputRequant({ className: 'quantized_bits', config: { bits: spec.input.bits, integer: spec.input.integer, symmetric: 0, keep_negative: true } });
   let x = b.input({ id: 'x', origin: { layer: 'x', className: 'InputLayer' }, shape: spec.input.shape, quant });
   let shape = [...spec.input.shape];
   spec.layers.forEach((l, i) => {
@@ -179,7 +181,7 @@ const ACTS: readonly ActSpec[] = [
 ];
 
 /** Designs held back from the fit: each has siblings of its kind (weights, architecture) in the fit. */
-const HELD_BACK = new Set(['wide_bits6_16x6x6_in16', 'mlp_bits8_6x4x3_in4', 'mlp_b4_12x6_in4', 'mlp_xnor_16x8x4', 'cnn_ter_4x4', 'smlp_ternary_8x6_in4_r1', 'scnn_b4_same_r3']);
+const HELD_BACK = new Set(['wide_bits6_16x6x6_in16', 'mlp_bits8_6x4x3_in4', 'mlp_b4_12x6_in4', 'mlp_xnor_16x8x4', 'cnn_ter_4x4', 'smlp_ternary_8x6_in4_r1', 'scnn_b4_same_r3', 'sdense_bits3_24x24x16x10_in2u_r1']);
 
 /**
  * The grid, in a fixed order. Most designs are a few hundred LUTs, so that Yosys finishes each in a
@@ -309,5 +311,20 @@ export function calibrationGrid(): DesignSpec[] {
       { kind: 'dense', units: 3, weights: W.b4, act: { kind: 'none' } },
     ],
   });
+  // Stream dense layers reading a flattened feature map from a weight ROM at reuse 1 (the MNIST CNN's
+  // last layer): one ROM word per input word, many narrow multipliers (2-3 bit activations, 3-4 bit
+  // weights) into sign-extended channel sums.
+  const romDense = (shape: readonly [number, number, number], units: number, w: WeightSpec, bits: number, unsigned: boolean, seed: number): DesignSpec => ({
+    name: `sdense_${w.kind}${'bits' in w ? w.bits : ''}_${shape.join('x')}x${units}_in${bits}${unsigned ? 'u' : ''}_r1`,
+    arch: 'stream',
+    reuse: 1,
+    seed,
+    input: { shape, bits, integer: unsigned ? bits : 1, ...(unsigned ? { unsigned } : {}) },
+    layers: [{ kind: 'flatten' }, { kind: 'dense', units, weights: w, act: { kind: 'none' } }],
+  });
+  // Feature maps of 400+ pixels: ROMs of that many words go to block RAM (as the CNN's), not logic.
+  grid.push(romDense([20, 20, 8], 10, W.b3, 2, true, 1050));
+  grid.push(romDense([16, 32, 12], 8, W.b4, 3, false, 1051));
+  grid.push(romDense([24, 24, 16], 10, W.b3, 2, true, 1052));
   return grid.map((d) => (HELD_BACK.has(d.name) ? { ...d, heldBack: true } : d));
 }

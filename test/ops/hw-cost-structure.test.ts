@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import type { Graph } from '../../src/ir/graph.js';
 import { generateVerilog } from '../../src/codegen/verilog.js';
 import { estimateHardware } from '../../src/ops/hw-cost/index.js';
-import { maccCells } from '../../src/ops/hw-cost/macc.js';
+import { maccBitCells, maccCells } from '../../src/ops/hw-cost/macc.js';
+import { romInBlockRam } from '../../src/ops/hw-cost/stream.js';
 import { fitCoefficients, fitWithCones, nnls } from '../../src/ops/hw-cost/fit.js';
 import { partCells, tabledCones } from '../../src/ops/hw-cost/cost-model.js';
 import { emptyFeatures, type Cone, type Features } from '../../src/ops/hw-cost/features.js';
@@ -36,6 +37,28 @@ describe('carry-save cells of a multi-operand sum (maccmap model)', () => {
 
   it('sign-extended operands fill every column up to the sum width', () => {
     expect(maccCells(8, [{ width: 3, shift: 0 }, { width: 3, shift: 0 }], 0n, true)).toEqual({ fa: 0, ha: 0, cpa2: 8, cpa1: 0 });
+  });
+
+  it('full adders with the same inputs (sign-extension columns) are counted once', () => {
+    // Three one-bit signed operands in 3 bits: the same full adder in every column, then the carry chain.
+    expect(maccCells(3, [{ width: 1, shift: 0 }, { width: 1, shift: 0 }, { width: 1, shift: 0 }], 0n, true)).toEqual({ fa: 1, ha: 0, cpa2: 2, cpa1: 1 });
+    expect(maccBitCells(3, [0, 1, 2].map((id) => ({ shift: 0, bits: [id, id, id] })))).toEqual({ fa: 1, ha: 0, cpa2: 2, cpa1: 1 });
+    // Distinct signals: as many full adders as columns of three.
+    expect(maccBitCells(3, [0, 3, 6].map((id) => ({ shift: 0, bits: [id, id + 1, id + 2] })))).toEqual({ fa: 3, ha: 0, cpa2: 2, cpa1: 1 });
+    // 32 six-bit products sign-extended into 15 bits (a streamed MAC channel): half the full adders of
+    // the column count.
+    const products = Array.from({ length: 32 }, () => ({ width: 6, shift: 0 }));
+    expect(maccCells(15, products, 0n, true).fa).toBeLessThan(maccCells(15, products.map(() => ({ width: 15, shift: 0 }))).fa / 2 + 1);
+  });
+});
+
+describe('weight ROMs in block RAM (synth_xilinx memory_libmap costs)', () => {
+  it('large ROMs go to block RAM, small ones to logic', () => {
+    // The MNIST CNN's dense layer: 576 words of 960 bits (Yosys: 27 RAMB36); 256 x 120 bits stays logic.
+    expect(romInBlockRam(576, 960)).toBe(true);
+    expect(romInBlockRam(400, 240)).toBe(true);
+    expect(romInBlockRam(256, 120)).toBe(false);
+    expect(romInBlockRam(64, 480)).toBe(false);
   });
 });
 

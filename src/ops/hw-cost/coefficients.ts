@@ -12,12 +12,12 @@ export const CALIBRATION: CostModel = {
   date: "2026-11-26",
   families: {
     xilinx: {
-      logic: { fa: 2.175, ha: 0.9603, cpa2: 0, cpa1: 0.2275, cmpc: 0.3156, cmpv: 0, mux: 1.318, rom: 0, mulpp: 1.268, membits: 0, ctrl: 0.6432, pop: 1.128 },
+      logic: { fa: 1.909, ha: 1.122, cpa2: 0.3278, cpa1: 0.4542, cmpc: 0.3581, cmpv: 0, mux: 1.473, rom: 0, mulpp: 1.185, membits: 0, ctrl: 0.5815, pop: 1.016 },
       memFlipFlops: 0,
     },
     generic: {
-      logic: { fa: 5.409, ha: 1.833, cpa2: 3.948, cpa1: 1.551, cmpc: 1.106, cmpv: 1.352, mux: 2.755, rom: 0, mulpp: 3.32, membits: 0.6874, ctrl: 0.5235, pop: 3.303 },
-      memFlipFlops: 0.957,
+      logic: { fa: 5.444, ha: 1.261, cpa2: 5.711, cpa1: 1.14, cmpc: 1.062, cmpv: 2.192, mux: 1.227, rom: 7.089, mulpp: 3.224, membits: 0.5202, ctrl: 2.662, pop: 3.499 },
+      memFlipFlops: 0.955,
     },
   },
 };

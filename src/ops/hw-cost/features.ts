@@ -17,7 +17,7 @@ export interface Features extends MaccCells {
   mux: number;
   /** Table and ROM size in 6-input-LUT units: per output bit, one per 64 entries (at least one). */
   rom: number;
-  /** Partial-product bits of variable-by-variable multipliers. */
+  /** Variable-by-variable multipliers: partial-product bits (average pooling), or the adder bits of a streamed MAC's products. */
   mulpp: number;
   /** Line-buffer memory bits read through window ports (bits × read ports). */
   membits: number;

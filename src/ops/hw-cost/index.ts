@@ -169,6 +169,7 @@ export function estimateHardware(graph: Graph, options: HardwareOptions): Hardwa
     const done = timing.lastWordOfFirst;
     for (const st of s.stages) {
       const d = dspsOf(st, family, dsp);
+      const features = family === 'xilinx' || st.blockRamRom === 0 ? st.features : { ...st.features, rom: st.features.rom + st.blockRamRom };
       // Uses per sample: one per output word, or one per cycle of a reused MAC.
       const words = s.network.beats[st.outChannel]!;
       const mac = s.network.prims.find((p) => p.kind === 'mac' && p.outs[0] === st.outChannel);
@@ -177,7 +178,7 @@ export function estimateHardware(graph: Graph, options: HardwareOptions): Hardwa
         name: st.node.origin.layer,
         node: st.node.id,
         kind: st.node.kind,
-        luts: cells(model, st.features, d.mulppSaved),
+        luts: cells(model, features, d.mulppSaved),
         ffs: st.ffs + Math.round(model.memFlipFlops * st.ramBits),
         dsps: d.dsps,
         bramBits: st.memBits,
@@ -187,7 +188,7 @@ export function estimateHardware(graph: Graph, options: HardwareOptions): Hardwa
         datapath: st.datapath,
         additions: st.additions,
         reuse: st.reuse,
-        features: st.features,
+        features,
         cones: [],
       });
     }

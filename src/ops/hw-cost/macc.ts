@@ -41,10 +41,10 @@ export function addMacc(a: MaccCells, b: MaccCells): void {
   a.cpa1 += b.cpa1;
 }
 
-/** Bit kinds in a summand row. */
+/** Bit kinds in a summand row: constants, then signals (ids from `FIRST_SIGNAL` on; equal ids, one signal). */
 const ZERO = 0;
 const ONE = 1;
-const VAR = 2;
+const FIRST_SIGNAL = 2;
 
 /** Bits of `c mod 2^width` (the constant addend), low bit first. */
 function constantBits(c: bigint, width: number): boolean[] {
@@ -54,43 +54,92 @@ function constantBits(c: bigint, width: number): boolean[] {
 }
 
 /**
+ * An addend given bit by bit: bit `k` of `bits` lands in column `shift + k`; each entry is a signal id
+ * (any integer >= 0; equal ids are the same signal) or -1 for a constant zero bit.
+ */
+export interface BitOperand {
+  readonly shift: number;
+  readonly bits: readonly number[];
+}
+
+/**
  * Cells of `constant + Σ operands` modulo 2^width. `signedOperands` marks operands whose bits above
  * their width are copies of their top bit (sign extension up to the sum width, as in a streamed MAC's
  * partial sums); otherwise the bits above an operand are zero.
  */
 export function maccCells(width: number, operands: readonly Operand[], constant: bigint = 0n, signedOperands = false): MaccCells {
+  let next = 0;
+  const ops: BitOperand[] = operands.map((op) => {
+    const bits = Array.from({ length: op.width }, () => next++);
+    if (signedOperands && op.width > 0) {
+      const top = bits[op.width - 1]!;
+      for (let c = op.shift + op.width; c < width; c += 1) bits.push(top);
+    }
+    return { shift: op.shift, bits };
+  });
+  return maccBitCells(width, ops, constant);
+}
+
+/**
+ * Cells of `constant + Σ operands` modulo 2^width, operands given signal by signal. Structural hashing
+ * (Yosys opt_merge, ABC) keeps one copy of cells with the same inputs: where a signal repeats over
+ * columns (a sign extension: every sign bit of a partial sum in every column above it) the full and
+ * half adders of those columns compute the same functions and are counted once. The final
+ * carry-propagate adder is a carry chain, counted bit by bit.
+ */
+export function maccBitCells(width: number, operands: readonly BitOperand[], constant: bigint = 0n): MaccCells {
   const W = width;
   const cells = emptyMacc();
   if (W <= 0) return cells;
-  // Column heights: variable bits, and the constant's one bit per set position.
-  const vars = new Int32Array(W);
+  // Column contents in operand order: Yosys keeps each column's bits sorted by signal, and operands
+  // are built one after the other, so a column lists its operands' bits in operand order.
+  const columns: number[][] = Array.from({ length: W }, () => []);
+  let maxId = -1;
   for (const op of operands) {
-    const top = signedOperands ? W : Math.min(W, op.shift + op.width);
-    for (let c = Math.max(0, op.shift); c < top; c += 1) vars[c] += 1;
+    op.bits.forEach((id, k) => {
+      const c = op.shift + k;
+      if (id < 0 || c < 0 || c >= W) return;
+      columns[c]!.push(id);
+      if (id > maxId) maxId = id;
+    });
   }
   const ones = constantBits(constant, W).map((b) => (b ? 1 : 0));
-  const total = (c: number): number => vars[c]! + ones[c]!;
   let height = 0;
-  for (let c = 0; c < W; c += 1) height = Math.max(height, total(c));
+  for (let c = 0; c < W; c += 1) height = Math.max(height, columns[c]!.length + ones[c]!);
   if (height === 0) return cells;
+  // Signal ids inside: constants below FIRST_SIGNAL, operand signals shifted up, new signals after.
+  let fresh = maxId + 1 + FIRST_SIGNAL;
+  const made = new Map<string, number>();
+  const gate = (key: string): number => {
+    let id = made.get(key);
+    if (id === undefined) {
+      id = fresh;
+      fresh += 1;
+      made.set(key, id);
+    }
+    return id;
+  };
 
   // Summand rows: one bit per non-empty column per round (constants first, as Yosys's bit sets order
   // constant bits before wires). Low-column bits also fill the spare carry-in slots of the full-adder
   // tree ("tree bits": a bit of column i takes 2^i slots, entering 2^i times at bit 0 of carry rows).
-  const rows: Uint8Array[] = [];
+  const rows: Int32Array[] = [];
   const treeBits: number[] = [];
-  const remaining = Int32Array.from({ length: W }, (_, c) => total(c));
+  const remaining = Int32Array.from({ length: W }, (_, c) => columns[c]!.length + ones[c]!);
   const onesLeft = Int32Array.from(ones);
+  const taken = new Int32Array(W);
   const take = (c: number): number => {
     remaining[c] -= 1;
     if (onesLeft[c]! > 0) {
       onesLeft[c] -= 1;
       return ONE;
     }
-    return VAR;
+    const id = columns[c]![taken[c]!]!;
+    taken[c] += 1;
+    return id + FIRST_SIGNAL;
   };
   for (;;) {
-    const row = new Uint8Array(W);
+    const row = new Int32Array(W);
     let any = false;
     for (let c = 0; c < W; c += 1) {
       if (remaining[c]! > 0) {
@@ -104,34 +153,56 @@ export function maccCells(width: number, operands: readonly Operand[], constant:
     for (let i = 0; i < W && 1 << i <= free; i += 1) {
       while (remaining[i]! > 0 && 1 << i <= free) {
         const kind = take(i);
-        for (let k = 0; k < 1 << i; k += 1) treeBits.push(kind);
+        // The copies count as distinct signals (as the cell counts were fitted).
+        for (let k = 0; k < 1 << i; k += 1) treeBits.push(k === 0 || kind < FIRST_SIGNAL ? kind : fresh++);
         free -= 1 << i;
       }
     }
   }
 
+  const counted = new Set<string>();
   let level = rows;
   while (level.length > 2) {
-    const next: Uint8Array[] = [];
+    const next: Int32Array[] = [];
     let i = 0;
     for (; i + 2 < level.length; i += 3) {
       const a = level[i]!;
       const b = level[i + 1]!;
       const d = level[i + 2]!;
-      const sum = new Uint8Array(W);
-      const carry = new Uint8Array(W);
+      const sum = new Int32Array(W);
+      const carry = new Int32Array(W);
       for (let c = 0; c < W; c += 1) {
-        const x = a[c]!;
-        const y = b[c]!;
-        const z = d[c]!;
-        const v = (x === VAR ? 1 : 0) + (y === VAR ? 1 : 0) + (z === VAR ? 1 : 0);
-        const k = (x === ONE ? 1 : 0) + (y === ONE ? 1 : 0) + (z === ONE ? 1 : 0);
-        // Three variables: a full adder; two (with or without a constant one): two 2-input functions;
-        // fewer: wires and inverters after constant propagation.
-        if (v === 3) cells.fa += 1;
-        else if (v === 2) cells.ha += 1;
-        sum[c] = v > 0 ? VAR : k % 2 === 1 ? ONE : ZERO;
-        if (c + 1 < W) carry[c + 1] = v >= 2 || (v === 1 && k >= 1) ? VAR : v + k >= 2 ? ONE : ZERO;
+        // The signals in ascending order, and the constant ones.
+        let p = a[c]!;
+        let q = b[c]!;
+        let r = d[c]!;
+        if (p > q) [p, q] = [q, p];
+        if (q > r) [q, r] = [r, q];
+        if (p > q) [p, q] = [q, p];
+        const v = (p >= FIRST_SIGNAL ? 1 : 0) + (q >= FIRST_SIGNAL ? 1 : 0) + (r >= FIRST_SIGNAL ? 1 : 0);
+        const k = (p === ONE ? 1 : 0) + (q === ONE ? 1 : 0) + (r === ONE ? 1 : 0);
+        if (v === 0) {
+          sum[c] = k % 2 === 1 ? ONE : ZERO;
+          if (c + 1 < W) carry[c + 1] = k >= 2 ? ONE : ZERO;
+          continue;
+        }
+        if (v === 1 && k < 2) {
+          // A wire (and with a constant one, its inverse and a carry of the signal itself).
+          sum[c] = k === 0 ? r : gate(`n${r}`);
+          if (c + 1 < W) carry[c + 1] = k === 1 ? r : ZERO;
+          continue;
+        }
+        // Three signals: a full adder; two (with or without a constant one): two 2-input functions. Cells
+        // with the same inputs exist once. (A signal with two constant ones: the signal and a carry
+        // counted as a signal, as the cell counts were fitted.)
+        const key = `${k}:${p},${q},${r}`;
+        if (v >= 2 && !counted.has(key)) {
+          counted.add(key);
+          if (v === 3) cells.fa += 1;
+          else cells.ha += 1;
+        }
+        sum[c] = v === 1 ? r : gate(`s${key}`);
+        if (c + 1 < W) carry[c + 1] = gate(`c${key}`);
       }
       const extra = treeBits.pop();
       if (extra !== undefined) carry[0] = extra;
@@ -141,11 +212,11 @@ export function maccCells(width: number, operands: readonly Operand[], constant:
     level = next;
   }
   if (level.length === 2) {
-    const [a, b] = level as [Uint8Array, Uint8Array];
+    const [a, b] = level as [Int32Array, Int32Array];
     let low = -1;
     let top = -1;
     for (let c = 0; c < W; c += 1) {
-      if (a[c] === VAR || b[c] === VAR) {
+      if (a[c]! >= FIRST_SIGNAL || b[c]! >= FIRST_SIGNAL) {
         if (low < 0) low = c;
         top = c;
       }
@@ -157,7 +228,7 @@ export function maccCells(width: number, operands: readonly Operand[], constant:
       while (end < W && (a[end] === ONE || b[end] === ONE)) end += 1;
       end = Math.min(end, W - 1);
       for (let c = low; c <= end; c += 1) {
-        if (a[c] === VAR && b[c] === VAR) cells.cpa2 += 1;
+        if (a[c]! >= FIRST_SIGNAL && b[c]! >= FIRST_SIGNAL) cells.cpa2 += 1;
         else cells.cpa1 += 1;
       }
     }

@@ -10,14 +10,14 @@
 import type { Graph } from '../../ir/graph.js';
 import type { AvgPoolNode, Conv1dNode, Conv2dNode, DepthwiseNode, IntType, MacNode, MaxPoolNode, Node } from '../../ir/nodes.js';
 import { UnsupportedError, assertNever } from '../../errors.js';
-import { accumulatorPlan, accumulatorType, macMatrix, windowAxes, type DotPlan } from '../../codegen/verilog-plan.js';
+import { accumulatorPlan, accumulatorType, macMatrix, windowAxes, type DotPlan, type MacMatrix } from '../../codegen/verilog-plan.js';
 import { numel } from '../../codegen/verilog-layers.js';
 import { liveNodes } from '../../codegen/verilog-parallel.js';
 import { clog2, elemFormat, signedWidth, type ElemFormat } from '../../codegen/verilog-format.js';
 import type { BusRef, DotKind } from '../../codegen/verilog-datapath.js';
 import { blockNeed, inputNeed, joinFifoDepth, lockstepNeed, windowNeed, type WordNeed } from '../../codegen/verilog-stream-schedule.js';
 import { addCells, addFeatures, emptyFeatures, romUnits, type Features } from './features.js';
-import { maccCells } from './macc.js';
+import { emptyMacc, maccBitCells, maccCells, type BitOperand, type MaccCells } from './macc.js';
 import { dotCost } from './dot-cost.js';
 import { ruleFeatures } from './rule-cost.js';
 import { bodyCost } from './layer-cost.js';
@@ -27,7 +27,7 @@ export interface Multipliers {
   readonly a: number;
   readonly b: number;
   readonly count: number;
-  /** Partial-product bits of all `count` (in the `mulpp` feature). */
+  /** Their `mulpp` feature: partial-product bits, or for streamed MACs the bits of their own adders. */
   readonly pp: number;
 }
 
@@ -42,6 +42,8 @@ export interface PartCost {
   readonly ramBits: number;
   /** Variable-by-variable multipliers: operand widths, how many, and their partial-product bits (DSP candidates). */
   readonly multipliers: readonly Multipliers[];
+  /** ROM size (`rom` units) that synth_xilinx puts in block RAM: LUTs only in generic synthesis. */
+  readonly blockRamRom: number;
 }
 
 export interface StreamStage extends PartCost {
@@ -76,9 +78,10 @@ class PartBuilder {
   memBits = 0;
   ramBits = 0;
   readonly multipliers: Multipliers[] = [];
+  blockRamRom = 0;
 
   done(): PartCost {
-    return { features: this.features, ffs: this.ffs, memBits: this.memBits, ramBits: this.ramBits, multipliers: this.multipliers };
+    return { features: this.features, ffs: this.ffs, memBits: this.memBits, ramBits: this.ramBits, multipliers: this.multipliers, blockRamRom: this.blockRamRom };
   }
 
   /** A valid/ready register stage of `w` data bits. */
@@ -141,9 +144,7 @@ function windowPart(b: PartBuilder, node: WindowNode, input: Node, fmt: ElemForm
 }
 
 /** The plans of an unrolled MAC over one input word (as `macStage` builds them). */
-function macPlans(node: MacNode, input: Node): DotPlan[] {
-  const acc = accumulatorType(node, [input]);
-  const m = macMatrix(node, input, acc);
+function macPlans(m: MacMatrix): DotPlan[] {
   const F = m.cols;
   const plans: DotPlan[] = [];
   for (let f = 0; f < F; f += 1) {
@@ -157,42 +158,102 @@ function macPlans(node: MacNode, input: Node): DotPlan[] {
   return plans;
 }
 
-/**
- * Partial-product bits of one multiplier of a streamed MAC: its input (sign-extended when signed) times
- * the weight codes one ROM slot holds over the words, the product truncated to PW bits. Weight bits that
- * are constant over every word (high zeros of non-negative codes, common trailing zeros) and input bits
- * above an unsigned code are constant zeros that synthesis removes; a slot of zeros has no multiplier.
- */
-function partialProducts(codes: readonly bigint[], inFmt: ElemFormat, PW: number): number {
-  const nonzero = codes.filter((c) => c !== 0n);
-  if (nonzero.length === 0) return 0;
-  const neg = nonzero.some((c) => c < 0n);
-  let lo = 0n;
-  let hi = 0n;
-  for (const c of nonzero) {
-    if (c < lo) lo = c;
-    if (c > hi) hi = c;
-  }
-  const wbits = neg ? signedWidth(lo, hi) : hi.toString(2).length;
-  let tz = PW;
-  for (const c of nonzero) {
+/** The weight codes of one ROM slot: whether any is non-zero, their range and common trailing zeros. */
+interface Slot {
+  any: boolean;
+  lo: bigint;
+  hi: bigint;
+  tz: number;
+}
+
+function addCode(slot: Slot, c: bigint): void {
+  if (c === 0n) return;
+  slot.any = true;
+  if (c < slot.lo) slot.lo = c;
+  else if (c > slot.hi) slot.hi = c;
+  if (slot.tz > 0) {
     let v = c < 0n ? -c : c;
     let t = 0;
-    while ((v & 1n) === 0n) {
+    while (t < slot.tz && (v & 1n) === 0n) {
       v >>= 1n;
       t += 1;
     }
-    tz = Math.min(tz, t);
+    slot.tz = t;
   }
-  const wVar = (j: number): boolean => j >= tz && (j < wbits || neg);
-  const xVar = (i: number): boolean => i < inFmt.width || inFmt.signed;
-  let pp = 0;
-  for (let i = 0; i < PW; i += 1) {
-    if (!xVar(i)) continue;
-    for (let j = 0; i + j < PW; j += 1) if (wVar(j)) pp += 1;
-  }
-  return pp;
 }
+
+/**
+ * One multiplier of a streamed MAC as Yosys builds it: its input (sign-extended when signed) times the
+ * weight codes one ROM slot holds over the words, the product truncated to PW bits. Weight bits that
+ * are constant over every word (high zeros of non-negative codes, common trailing zeros) and input bits
+ * above an unsigned code are constant zeros that synthesis removes; sign-extension bits are copies of
+ * the top bit. `alumacc` makes the product a `$macc` of its own (the sign extension after it keeps it
+ * out of the channel's sum), `maccmap` one row of AND gates per variable bit of the narrower operand,
+ * summed by the carry-save model into a carry chain of its own. Returns the distinct AND gates (`pp`, 0
+ * for a slot of zeros: no multiplier), the row adders and the lowest product bit that is not a constant
+ * zero.
+ */
+function multiplier(slot: Slot, inFmt: ElemFormat, PW: number): { pp: number; cells: MaccCells; low: number } {
+  if (!slot.any) return { pp: 0, cells: emptyMacc(), low: PW };
+  const neg = slot.lo < 0n;
+  const wbits = neg ? signedWidth(slot.lo, slot.hi) : slot.hi.toString(2).length;
+  return slotMultiplier(neg, wbits, slot.tz, inFmt, PW);
+}
+
+const slotCache = new Map<string, { pp: number; cells: MaccCells; low: number }>();
+
+/** `multiplier` for a slot of weights described by their sign, width and common trailing zeros. */
+function slotMultiplier(neg: boolean, wbits: number, tz: number, inFmt: ElemFormat, PW: number): { pp: number; cells: MaccCells; low: number } {
+  // Layers have thousands of slots but few kinds of them: each kind is counted once.
+  const key = `${neg ? 1 : 0},${wbits},${tz},${inFmt.width},${inFmt.signed ? 1 : 0},${PW}`;
+  const hit = slotCache.get(key);
+  if (hit !== undefined) return hit;
+  // Signal ids of the operand bits (-1: constant zero); sign-extension bits share their top bit's id.
+  const wId = (j: number): number => (j < tz || (!neg && j >= wbits) ? -1 : Math.min(j, wbits - 1));
+  const xId = (i: number): number => (i < inFmt.width ? i : inFmt.signed ? inFmt.width - 1 : -1);
+  // wreduce drops constant high bits; the narrower operand gives the rows (`maccmap` swaps to that).
+  const wWidth = neg ? PW : Math.min(PW, wbits);
+  const xWidth = inFmt.signed ? PW : Math.min(PW, inFmt.width);
+  const xRows = xWidth < wWidth;
+  const rowId = xRows ? xId : wId;
+  const colId = xRows ? wId : xId;
+  const gates = new Set<number>();
+  const rows: BitOperand[] = [];
+  let low = PW;
+  for (let r = 0; r < PW; r += 1) {
+    const rid = rowId(r);
+    if (rid < 0) continue;
+    const bits: number[] = [];
+    for (let j = 0; r + j < PW; j += 1) {
+      const cid = colId(j);
+      // An AND gate's id: its two inputs (row and column signals of at most PW bits each).
+      const id = cid < 0 ? -1 : rid * PW + cid;
+      bits.push(id);
+      if (id >= 0) {
+        gates.add(id);
+        low = Math.min(low, r + j);
+      }
+    }
+    rows.push({ shift: r, bits });
+  }
+  const out = { pp: gates.size, cells: maccBitCells(PW, rows), low };
+  slotCache.set(key, out);
+  return out;
+}
+
+/**
+ * Whether `synth_xilinx` maps a ROM of `words` x `bits` to block RAM: `memory_libmap` picks the cheapest
+ * of soft logic (1/64 per bit, its default ROM logic cost) and 18-kbit blocks (cost 129 each; 512 x 36 up
+ * to 16k x 1 per block, brams_xc4v.txt).
+ */
+export function romInBlockRam(words: number, bits: number): boolean {
+  let blocks = Infinity;
+  for (const [width, depth] of BLOCK_SHAPES) blocks = Math.min(blocks, Math.ceil(words / depth) * Math.ceil(bits / width));
+  return (words * bits) / 64 > 129 * blocks;
+}
+
+/** The read-port shapes of an 18-kbit block RAM (width, depth). */
+const BLOCK_SHAPES: readonly (readonly [number, number])[] = [[36, 512], [18, 1024], [9, 2048], [4, 4096], [2, 8192], [1, 16384]];
 
 interface MacPart {
   readonly prim: 'reg' | { R: number; K: number };
@@ -212,7 +273,7 @@ function macPart(b: PartBuilder, node: MacNode, input: Node, n: number, k: numbe
     if (node.requant !== null) addFeatures(b.features, ruleFeatures(node.requant.rule, acc, node.type as IntType, F));
   };
   if (k === 1 && R === 1) {
-    const plans = macPlans(node, input);
+    const plans = macPlans(m);
     const bus: BusRef = { name: 'in_data', fmt: inFmt, pm: false, count: n };
     const dot = dotCost(plans, [bus], W, false);
     addFeatures(b.features, dot.features);
@@ -225,33 +286,47 @@ function macPart(b: PartBuilder, node: MacNode, input: Node, n: number, k: numbe
   let WW = 1;
   for (const c of m.codes) WW = Math.max(WW, signedWidth(c < 0n ? c : 0n, c > 0n ? c : 0n));
   const PW = inFmt.width + 1 + WW;
-  // The weight ROM, S x F multipliers (products truncated to PW bits), per channel the sum of S
-  // sign-extended products, the base (bias or running sum) plus the shifted part, and the selects.
-  b.features.rom += romUnits(words, S * F * WW);
+  // The weight ROM, S x F multipliers (products truncated to PW bits), per channel one sum of the base
+  // (bias or running sum) and its S sign-extended products, and the selects.
+  // A ROM synth_xilinx puts in block RAM costs no LUTs (its bits are reported in memory bits); generic
+  // synthesis has no block RAM and builds every ROM from gates.
+  if (romInBlockRam(words, S * F * WW)) b.blockRamRom += romUnits(words, S * F * WW);
+  else b.features.rom += romUnits(words, S * F * WW);
   b.memBits += words * S * F * WW;
+  // Per ROM slot (s, f): the codes it holds over the words (word kk*R + tt holds element tt*S + s of
+  // input word kk), summarized in one pass over the weights.
+  const slots = Array.from({ length: S * F }, () => ({ any: false, lo: 0n, hi: 0n, tz: PW }));
+  for (let kk = 0; kk < k; kk += 1) {
+    for (let e = 0; e < n; e += 1) {
+      const row = (kk * n + e) * F;
+      const base = (e % S) * F;
+      for (let f = 0; f < F; f += 1) addCode(slots[base + f]!, m.codes[row + f]!);
+    }
+  }
   let active = 0;
   let pps = 0;
-  for (let s = 0; s < S; s += 1) {
-    for (let f = 0; f < F; f += 1) {
-      const codes: bigint[] = [];
-      for (let kk = 0; kk < k; kk += 1) {
-        for (let tt = 0; tt < R; tt += 1) {
-          const e = tt * S + s;
-          if (e < n) codes.push(m.codes[(kk * n + e) * F + f]!);
-        }
-      }
-      const pp = partialProducts(codes, inFmt, PW);
-      if (pp > 0) active += 1;
-      pps += pp;
+  for (let f = 0; f < F; f += 1) {
+    // The channel's sum: the base (bias or running sum) plus its products shifted by the channel's
+    // exponent, each sign-extended from its top bit (bits below its lowest variable bit are zeros);
+    // slots of zeros have no multiplier and add nothing. `alumacc` merges the whole chain of additions
+    // (the shift is a constant) into one `$macc`.
+    const sh = m.shifts[f]!;
+    const products: BitOperand[] = [{ shift: 0, bits: Array.from({ length: W }, (_, c) => c) }];
+    let id = W;
+    for (let s = 0; s < S; s += 1) {
+      const mul = multiplier(slots[s * F + f]!, inFmt, PW);
+      if (mul.pp === 0) continue;
+      active += 1;
+      // A multiplier costs its carry-save and carry-chain bits: its AND gates fold into them.
+      pps += mul.cells.fa + mul.cells.ha + mul.cells.cpa2 + mul.cells.cpa1;
+      const bits = Array.from({ length: Math.max(W, PW) }, (_, c) => (c < mul.low ? -1 : id + Math.min(c, PW - 1)));
+      id += PW;
+      if (sh < W) products.push({ shift: sh, bits });
     }
+    addCells(b.features, maccBitCells(W, products));
   }
   b.features.mulpp += pps;
   b.multipliers.push({ a: PW, b: PW, count: active, pp: pps });
-  for (let f = 0; f < F; f += 1) {
-    const sh = m.shifts[f]!;
-    addCells(b.features, maccCells(W, Array.from({ length: S }, () => ({ width: PW, shift: 0 })), 0n, true));
-    if (sh < W) addCells(b.features, maccCells(W, [{ width: W, shift: 0 }, { width: W - sh, shift: sh }]));
-  }
   b.features.mux += F * W + (R - 1) * S * inFmt.width;
   const TW = R > 1 ? clog2(R) : 1;
   const KB = k > 1 ? clog2(k) : 1;
