@@ -33,7 +33,8 @@ import { applyWeightConstraints } from '../src/layers/constraints.js';
 import { setFusedKernelsEnabled } from '../src/quantizers/fused.js';
 import { setSeed, withLearningPhase } from '../src/quantizers/phase.js';
 import { modelQuantize } from '../src/utils/model-quantize.js';
-import { printTable, writeResult, type Measurement } from './harness.js';
+import { printTable, writeResult } from './harness.js';
+import { measureInterleaved } from './interleaved.js';
 import { byKernel, formatBuckets, installKernelTimer, startKernelTimer, stopKernelTimer, type KernelBucket } from './kernel-timer.js';
 
 const BATCH = 128;
@@ -136,32 +137,6 @@ if (PROFILE) {
   process.exit(0);
 }
 
-/**
- * Measures every case round-robin — one repetition of each in turn — so that load changes on the shared
- * machine hit all cases alike and the ratios stay meaningful; reports each case's median rate.
- */
-async function measureInterleaved(
-  cases: Array<{ name: string; fn: () => unknown | Promise<unknown> }>,
-  repetitions: number,
-  calls: number,
-): Promise<Measurement[]> {
-  const rates = cases.map(() => [] as number[]);
-  for (const c of cases) await c.fn(); // warm-up
-  for (let r = 0; r < repetitions; r++) {
-    for (const [i, c] of cases.entries()) {
-      const t0 = performance.now();
-      for (let k = 0; k < calls; k++) await c.fn();
-      rates[i]!.push((BATCH * calls) / ((performance.now() - t0) / 1000));
-    }
-  }
-  return cases.map((c, i) => {
-    const sorted = [...rates[i]!].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    const rate = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    return { name: c.name, rate, unit: 'samples/s', repetitions };
-  });
-}
-
 const REPETITIONS = Number(process.env.BENCH_REPS ?? 5);
 // BENCH_COMPARE_CHAIN=1 adds each quantized model once more with the fused quantizer kernels switched off
 // (their op chains), measured in the same interleaved rounds: the same-run effect of the fused kernels.
@@ -208,10 +183,10 @@ const built = variants.map(({ name, make, fused, gemm }) => {
 const memory: Record<string, { before: number; after: number }> = {};
 for (const m of built) await m.trainStep(); // optimizer slots, kernel setup
 const tensorsBefore = tf.memory().numTensors;
-const training = await measureInterleaved(built.map((m) => ({ name: `train: ${m.name}`, fn: m.trainStep })), REPETITIONS, STEPS);
+const training = await measureInterleaved(built.map((m) => ({ name: `train: ${m.name}`, fn: m.trainStep })), REPETITIONS, STEPS, BATCH);
 const tensorsAfter = tf.memory().numTensors;
 memory['all models'] = { before: tensorsBefore, after: tensorsAfter };
-const inference = await measureInterleaved(built.map((m) => ({ name: `predict: ${m.name}`, fn: m.infer })), REPETITIONS, STEPS);
+const inference = await measureInterleaved(built.map((m) => ({ name: `predict: ${m.name}`, fn: m.infer })), REPETITIONS, STEPS, BATCH);
 for (const m of built) m.model.dispose();
 
 /** The full lab book (float 3 epochs, QModel 10, model_quantize 10, on 60,000 images) at these rates. */

@@ -12,6 +12,7 @@ export * from './qtools/index.js';
 export { loadMnist, prepareSplit, trainingMean, type MnistData, type MnistSplit, type PreparedSplit } from './data/mnist.js';
 export { runLabbook, LABBOOK_RUNS, LABBOOK_RECIPES, type LabbookRun, type LabbookResult, type LabbookOptions } from './train/labbook.js';
 export { fitModel, evaluateAccuracy, predictClasses, type Dataset, type EpochLog, type FitOptions } from './train/fit.js';
+export { DataParallelTrainer, DataParallelError, withDataParallel, type DataParallelOptions } from './train/data-parallel.js';
 export {
   lowerModel,
   lowerModelDetailed,

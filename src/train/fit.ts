@@ -8,6 +8,7 @@ import { applyWeightConstraints } from '../layers/constraints.js';
 import { withLearningPhase } from '../quantizers/phase.js';
 import { createProgress, type Progress } from './progress.js';
 import { mulberry32 } from '../utils/mulberry32.js';
+import { withDataParallel, type DataParallelTrainer } from './data-parallel.js';
 
 export interface Dataset {
   /** count × sampleSize features, float32. */
@@ -37,6 +38,13 @@ export interface FitOptions {
   /** Evaluated after every epoch when given. */
   test?: Dataset;
   onEpoch?: (log: EpochLog) => void;
+  /**
+   * Threads computing each step's gradients (default 1: `model.trainOnBatch` on this thread). With 2 or
+   * more, every batch is split across this thread and worker threads (src/train/data-parallel.ts);
+   * stochastic quantizers then draw from per-thread streams, and models with non-trainable weights are
+   * refused with DataParallelError.
+   */
+  workers?: number;
 }
 
 function shuffled(count: number, rand: () => number): Uint32Array {
@@ -57,6 +65,12 @@ function product(shape: number[]): number {
 
 /** Trains a compiled model. The learning phase is 1 while stepping, so stochastic quantizers randomise. */
 export async function fitModel(model: tf.LayersModel, train: Dataset, options: FitOptions): Promise<EpochLog[]> {
+  const workers = options.workers ?? 1;
+  if (workers === 1) return fitLoop(model, train, options, null);
+  return withDataParallel(model, { workers, seed: options.seed ?? 1 }, (parallel) => fitLoop(model, train, options, parallel));
+}
+
+async function fitLoop(model: tf.LayersModel, train: Dataset, options: FitOptions, parallel: DataParallelTrainer | null): Promise<EpochLog[]> {
   const batchSize = options.batchSize ?? 128;
   const sampleSize = product(options.sampleShape);
   const classes = train.y.length / train.count;
@@ -79,13 +93,9 @@ export async function fitModel(model: tf.LayersModel, train: Dataset, options: F
         xBuf.set(train.x.subarray(s * sampleSize, (s + 1) * sampleSize), i * sampleSize);
         yBuf.set(train.y.subarray(s * classes, (s + 1) * classes), i * classes);
       }
-      const xs = tf.tensor(xBuf.subarray(0, n * sampleSize), [n, ...options.sampleShape]);
-      const ys = tf.tensor(yBuf.subarray(0, n * classes), [n, classes]);
-      const result = await withLearningPhase(1, () => model.trainOnBatch(xs, ys));
-      // Keras applies weight constraints (QKeras's Clip) after every optimizer step; tfjs does not.
-      applyWeightConstraints(model);
-      xs.dispose();
-      ys.dispose();
+      const result = parallel
+        ? await parallel.trainOnBatch(xBuf.subarray(0, n * sampleSize), yBuf.subarray(0, n * classes), options.sampleShape, n)
+        : await trainOnBatch(model, xBuf, yBuf, n, options.sampleShape, classes);
       const [loss, acc] = Array.isArray(result) ? result : [result, NaN];
       lossSum += loss! * n;
       accSum += (acc ?? NaN) * n;
@@ -105,6 +115,25 @@ export async function fitModel(model: tf.LayersModel, train: Dataset, options: F
     options.onEpoch?.(log);
   }
   return logs;
+}
+
+/** One `model.trainOnBatch` step on the first n samples of the reused buffers, then the weight constraints. */
+async function trainOnBatch(
+  model: tf.LayersModel,
+  xBuf: Float32Array,
+  yBuf: Float32Array,
+  n: number,
+  sampleShape: number[],
+  classes: number,
+): Promise<number | number[]> {
+  const xs = tf.tensor(xBuf.subarray(0, n * sampleShape.reduce((a, b) => a * b, 1)), [n, ...sampleShape]);
+  const ys = tf.tensor(yBuf.subarray(0, n * classes), [n, classes]);
+  const result = await withLearningPhase(1, () => model.trainOnBatch(xs, ys));
+  // Keras applies weight constraints (QKeras's Clip) after every optimizer step; tfjs does not.
+  applyWeightConstraints(model);
+  xs.dispose();
+  ys.dispose();
+  return result;
 }
 
 /** Class predictions (argmax of the model output) for every sample, in inference mode. */

@@ -39,6 +39,8 @@ export interface LabbookOptions {
   testCount?: number;
   batchSize?: number;
   seed?: number;
+  /** Threads per training step (fitModel's `workers`; 1 when absent). */
+  workers?: number;
   progress?: Progress;
   log?: (line: string) => void;
 }
@@ -69,6 +71,7 @@ function trainRun(
     batchSize: options.batchSize ?? 128,
     sampleShape: MNIST_INPUT_SHAPE,
     seed: options.seed ?? 1,
+    ...(options.workers !== undefined ? { workers: options.workers } : {}),
     ...(options.progress ? { progress: options.progress } : {}),
     onEpoch: (e) =>
       log(`  epoch ${e.epoch}: loss ${e.loss.toFixed(4)} acc ${(e.accuracy * 100).toFixed(2)}% (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`),

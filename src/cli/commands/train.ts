@@ -21,6 +21,7 @@ export function registerTrain(program: Command): void {
     .option('--test-samples <n>', 'test images to evaluate (default all 10000)')
     .option('--batch-size <n>', 'batch size', '128')
     .option('--seed <n>', 'seed for shuffling and stochastic quantizers', '1')
+    .option('--workers <n>', 'threads per training step (data-parallel; 2 uses both cores of a 2-core machine)', '1')
     .option('-o, --out <dir>', 'directory for the trained models (<dir>/<run>/model.json)', 'out/train')
     .addHelpText(
       'after',
@@ -40,6 +41,7 @@ export function registerTrain(program: Command): void {
         ...(opts.testSamples !== undefined ? { testCount: parseCount('--test-samples', opts.testSamples, 10000) } : {}),
         batchSize: parseCount('--batch-size', opts.batchSize!),
         seed: parseCount('--seed', opts.seed!, Number.MAX_SAFE_INTEGER, 0),
+        workers: parseCount('--workers', opts.workers!, 64),
         progress: createProgress(),
         log: (line) => console.log(line),
       });
