@@ -318,3 +318,18 @@ export function macMatrix(node: MacNode, input: Node, acc: FixedType): MacMatrix
   const rows = weights.length / channels;
   return { rows, cols: channels, codes: weights.map((w, i) => code(w, i % channels)), shifts: sh, bias };
 }
+
+/** The dot products of an unrolled MAC over one input word (reuse 1): per output, its nonzero aligned weights. */
+export function macPlans(m: MacMatrix): DotPlan[] {
+  const F = m.cols;
+  const plans: DotPlan[] = [];
+  for (let f = 0; f < F; f += 1) {
+    const terms = [];
+    for (let i = 0; i < m.rows; i += 1) {
+      const c = m.codes[i * F + f]!;
+      if (c !== 0n) terms.push({ slot: 0, index: i, weight: c << BigInt(m.shifts[f]!) });
+    }
+    plans.push({ terms, bias: m.bias[f]! });
+  }
+  return plans;
+}

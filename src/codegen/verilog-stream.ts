@@ -32,7 +32,7 @@ import { UnsupportedError } from '../errors.js';
 import { dyadicRatio } from '../ops/pool-ops.js';
 import type { IdentifierPool } from './identifiers.js';
 import { commentText } from './identifiers.js';
-import { accumulatorPlan, accumulatorType, macMatrix, windowAxes, windowCells, type DotPlan } from './verilog-plan.js';
+import { accumulatorPlan, accumulatorType, macMatrix, macPlans, windowAxes, windowCells } from './verilog-plan.js';
 import { matvecLines, ruleLines, type BusRef, type DotKind } from './verilog-datapath.js';
 import { clog2, elemFormat, signedWidth, vlit, vpack, type ElemFormat } from './verilog-format.js';
 import { layerBody, numel } from './verilog-layers.js';
@@ -144,16 +144,7 @@ function macStage(
   let termCount = 0;
   if (geo.k === 1 && R === 1) {
     lines.push(`  wire [${F * W - 1}:0] sums;`);
-    const plans: DotPlan[] = [];
-    for (let f = 0; f < F; f += 1) {
-      const terms = [];
-      for (let i = 0; i < m.rows; i += 1) {
-        const c = m.codes[i * F + f]!;
-        if (c !== 0n) terms.push({ slot: 0, index: i, weight: c << BigInt(m.shifts[f]!) });
-      }
-      plans.push({ terms, bias: m.bias[f]! });
-    }
-    const mv = matvecLines('u_mv', plans, [bus(x.data, x.fmt, geo.n)], { width: W, signed: acc.signed }, 'sums');
+    const mv = matvecLines('u_mv', macPlans(m), [bus(x.data, x.fmt, geo.n)], { width: W, signed: acc.signed }, 'sums');
     datapath = mv.kind;
     termCount = mv.terms;
     lines.push(...mv.lines);

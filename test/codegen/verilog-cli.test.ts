@@ -4,40 +4,27 @@
  * for byte in both architectures, `qkeras verify` reports agreement (exit 0) and refuses bad flags in
  * one line (exit 1). Runs the CLI in-process through `main`.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../../src/backend/index.js';
 import { runCli } from '../helpers/run-cli.js';
-import { QConv2D, QDense } from '../../src/layers/index.js';
 import { saveQmodel } from '../../src/utils/save-load.js';
 import { VERILATOR, findOptionalTool } from '../../src/sim/tools.js';
-import { randomizeWeights, rng, samples } from '../lower/zoo.js';
+import { CLI_CNN_INPUT_QUANTIZER, cliCnn, writeCliInputs } from '../helpers/cli-cnn.js';
 
-const Q_IN = 'quantized_bits(8,2,1)';
+const Q_IN = CLI_CNN_INPUT_QUANTIZER;
 const verilator = findOptionalTool(VERILATOR);
 let dir: string;
-
-function nested(flat: number[]): number[][][] {
-  return Array.from({ length: 6 }, (_, i) => Array.from({ length: 5 }, (_, j) => [flat[(i * 5 + j) * 2]!, flat[(i * 5 + j) * 2 + 1]!]));
-}
 
 beforeAll(async () => {
   await ready();
   dir = mkdtempSync(join(tmpdir(), 'qk-vcli-'));
-  const input = tf.input({ shape: [6, 5, 2], name: 'img' });
-  let x = new QConv2D({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', kernelQuantizer: 'quantized_bits(4,0,1)', biasQuantizer: 'quantized_bits(6,2,1)', activation: 'quantized_relu(4,2)', name: 'conv' }).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.flatten({ name: 'flat' }).apply(x) as tf.SymbolicTensor;
-  x = new QDense({ units: 4, kernelQuantizer: 'quantized_po2(4)', biasQuantizer: 'quantized_bits(6,2,1)', name: 'head' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.activation({ activation: 'softmax', name: 'softmax' }).apply(x) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: x, name: 'cli_cnn' });
-  randomizeWeights(model, rng(77));
+  const model = cliCnn();
   await saveQmodel(model, join(dir, 'model'));
   model.dispose();
-  const xs = samples(rng(79), 300, 60, { frac: 5, lo: -127, hi: 127 });
-  writeFileSync(join(dir, 'in.json'), JSON.stringify(xs.map(nested)));
+  writeCliInputs(join(dir, 'in.json'), 79, 300);
 });
 
 afterAll(() => {

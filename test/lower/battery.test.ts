@@ -8,12 +8,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../../src/backend/index.js';
-import { compileForMnist } from '../../src/models/labbook.js';
-import { fitModel } from '../../src/train/fit.js';
 import { setSeed } from '../../src/quantizers/phase.js';
 import { lowerModelDetailed, UnsupportedLayersError } from '../../src/lower/index.js';
-import { RECIPES, rng, zooModel, type RecipeName, type ZooModel } from './zoo.js';
+import { RECIPES, zooModel, type RecipeName, type ZooModel } from './zoo.js';
 import { INPUTS_PER_MODEL, checkModel } from './check-model.js';
+import { trainOnRandomData } from './train-random.js';
 
 const SEEDS_PER_RECIPE = 6;
 
@@ -68,18 +67,8 @@ describe('generated models: ir === tfjs on every value', () => {
     setSeed(11);
     for (const [recipe, seed] of [['denseStack', 9], ['convStack', 9]] as const) {
       const z = zooModel(recipe, seed, 'softmax');
-      const r = rng(seed);
-      const shape = z.model.inputs[0]!.shape.slice(1) as number[];
-      const size = shape.reduce((a, b) => a * b, 1);
-      const classes = z.model.outputs[0]!.shape[1]!;
-      const count = 96;
-      const labels = Uint8Array.from({ length: count }, () => Math.floor(r() * classes));
-      const y = new Float32Array(count * classes);
-      labels.forEach((l, i) => (y[i * classes + l] = 1));
-      const x = Float32Array.from({ length: count * size }, () => 2 * r() - 1);
-      compileForMnist(z.model, 0.01);
       const before = z.model.getWeights().map((w) => w.dataSync().slice());
-      await fitModel(z.model, { x, y, labels, count }, { epochs: 2, batchSize: 32, sampleShape: shape, seed: 5, progress: { start() {}, update() {}, stop() {} } });
+      await trainOnRandomData(z.model, seed);
       const changed = z.model.getWeights().some((w, i) => w.dataSync().some((v, j) => v !== before[i]![j]));
       expect(changed).toBe(true);
       try {

@@ -19,10 +19,9 @@ import type { VerilogArch } from '../../src/codegen/verilog-manifest.js';
 import { buildVerilator, lintDesign, runVerilog, type VerilatorModel, type VerilogRun } from '../../src/sim/verilator-runner.js';
 import { quantizeSample, runIRFromCodes } from '../../src/sim/codes.js';
 import { generateInputs } from '../../src/sim/verify.js';
-import { compileForMnist } from '../../src/models/labbook.js';
-import { fitModel } from '../../src/train/fit.js';
 import { setSeed } from '../../src/quantizers/phase.js';
 import { RECIPES, rng, samples, zooModel, type RecipeName, type ZooModel } from '../lower/zoo.js';
+import { trainOnRandomData } from '../lower/train-random.js';
 
 /** Seeds per recipe, as in the lowering battery. */
 export const SEEDS_PER_RECIPE = 6;
@@ -80,18 +79,7 @@ async function trainedDraw(recipe: RecipeName, seed: number): Promise<BatteryMod
   setSeed(11);
   const z = zooModel(recipe, seed, 'softmax');
   try {
-    const r = rng(seed);
-    const shape = z.model.inputs[0]!.shape.slice(1) as number[];
-    const size = shape.reduce((a, b) => a * b, 1);
-    const classes = z.model.outputs[0]!.shape[1]!;
-    const count = 96;
-    const labels = Uint8Array.from({ length: count }, () => Math.floor(r() * classes));
-    const y = new Float32Array(count * classes);
-    labels.forEach((l, i) => (y[i * classes + l] = 1));
-    const x = Float32Array.from({ length: count * size }, () => 2 * r() - 1);
-    compileForMnist(z.model, 0.01);
-    const quiet = { start() {}, update() {}, stop() {} };
-    await fitModel(z.model, { x, y, labels, count }, { epochs: 2, batchSize: 32, sampleShape: shape, seed: 5, progress: quiet });
+    await trainOnRandomData(z.model, seed);
     const m = lowerZoo(z);
     return { name: `${m.name}_trained`, graph: m.graph };
   } finally {

@@ -10,7 +10,7 @@
 import type { Graph } from '../../ir/graph.js';
 import type { AvgPoolNode, Conv1dNode, Conv2dNode, DepthwiseNode, IntType, MacNode, MaxPoolNode, Node } from '../../ir/nodes.js';
 import { UnsupportedError, assertNever } from '../../errors.js';
-import { accumulatorPlan, accumulatorType, macMatrix, windowAxes, type DotPlan, type MacMatrix } from '../../codegen/verilog-plan.js';
+import { accumulatorPlan, accumulatorType, macMatrix, macPlans, windowAxes } from '../../codegen/verilog-plan.js';
 import { numel } from '../../codegen/verilog-layers.js';
 import { liveNodes } from '../../codegen/verilog-parallel.js';
 import { clog2, elemFormat, signedWidth, type ElemFormat } from '../../codegen/verilog-format.js';
@@ -141,21 +141,6 @@ function windowPart(b: PartBuilder, node: WindowNode, input: Node, fmt: ElemForm
   b.features.ctrl += PW * (8 + 2 * cells);
   b.ffs += 8 * PW + 2;
   return { params, cells, C };
-}
-
-/** The plans of an unrolled MAC over one input word (as `macStage` builds them). */
-function macPlans(m: MacMatrix): DotPlan[] {
-  const F = m.cols;
-  const plans: DotPlan[] = [];
-  for (let f = 0; f < F; f += 1) {
-    const terms = [];
-    for (let i = 0; i < m.rows; i += 1) {
-      const c = m.codes[i * F + f]!;
-      if (c !== 0n) terms.push({ slot: 0, index: i, weight: c << BigInt(m.shifts[f]!) });
-    }
-    plans.push({ terms, bias: m.bias[f]! });
-  }
-  return plans;
 }
 
 /** The weight codes of one ROM slot: whether any is non-zero, their range and common trailing zeros. */
