@@ -118,6 +118,11 @@ class GradientWorker {
   }
 }
 
+/** Metrics that are the fraction of samples classified right (Keras/tfjs names: accuracy, acc, categoricalAccuracy, ...). */
+function isCountMetric(name: string | undefined): boolean {
+  return name !== undefined && /acc(uracy)?$/i.test(name);
+}
+
 /** Splits n samples into `parts` contiguous sizes, the first ones one larger when n is not divisible. */
 export function splitSizes(n: number, parts: number): number[] {
   const base = Math.floor(n / parts);
@@ -135,6 +140,7 @@ export class DataParallelTrainer {
   private constructor(
     readonly model: tf.LayersModel,
     private readonly workers: GradientWorker[],
+    private readonly metricNames: readonly string[],
   ) {}
 
   /** Starts `workers - 1` threads with replicas of the compiled `model`; throws DataParallelError if the model cannot be split. */
@@ -147,7 +153,7 @@ export class DataParallelTrainer {
     const topology = model.toJSON() as string;
     const shapes = model.trainableWeights.map((w) => w.shape.join('x')).join(', ');
     const threads = Array.from({ length: options.workers - 1 }, () => new GradientWorker(startWorker()));
-    const trainer = new DataParallelTrainer(model, threads);
+    const trainer = new DataParallelTrainer(model, threads, metrics.map(String));
     try {
       await Promise.all(
         threads.map(async (w, i) => {
@@ -243,7 +249,12 @@ export class DataParallelTrainer {
     applyWeightConstraints(this.model);
     const all = [local, ...parts];
     const mean = (pick: (p: { loss: number; metrics: number[] }) => number) => all.reduce((sum, p, i) => sum + pick(p) * scale[i]!, 0);
-    return [mean((p) => p.loss), ...local.metrics.map((_, m) => mean((p) => p.metrics[m]!))];
+    // tfjs reports every mean as a float32. An accuracy is a count over the samples: each part's count is
+    // recovered exactly (n_i·m_i is within rounding of an integer), so the combined value is the float32 of
+    // count / n, exactly what trainOnBatch reports on the whole batch. Other means are weighted averages.
+    const count = (m: number) => all.reduce((sum, p, i) => sum + Math.round(p.metrics[m]! * sizes[i]!), 0);
+    const metric = (m: number) => Math.fround(isCountMetric(this.metricNames[m]) ? count(m) / n : mean((p) => p.metrics[m]!));
+    return [Math.fround(mean((p) => p.loss)), ...local.metrics.map((_, m) => metric(m))];
   }
 
   /** Stops the worker threads and waits until they have exited. Idempotent. */
