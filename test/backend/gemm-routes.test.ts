@@ -3,7 +3,8 @@
  * QAT loss-curve guard's fixture stays valid), not merely agreement within rounding (wasm-kernels.test.ts
  * compares both with the cpu backend):
  *   - Conv2DBackpropFilter as one GEMM over the window-rows matrix vs the forward-conv formulation
- *     (src/backend/kernels/window-rows.ts, conv2d-backprop-filter.ts);
+ *     (src/backend/kernels/window-rows.ts, conv2d-backprop-filter.ts), and directly by the SIMD block kernel
+ *     (src/backend/kernels/filter-grad-direct.ts);
  *   - aᵀ·b by SIMD row updates vs Transpose + XNNPACK GEMM (src/backend/kernels/mat-mul-row-updates.ts).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -66,6 +67,7 @@ describe('Conv2DBackpropFilter: window-rows GEMM vs forward-conv formulation', (
     const gemm = run('gemm');
     expect(gemm.length).toBe(filter.reduce((p, d) => p * d, 1));
     expect(gemm).toEqual(run('conv'));
+    expect(run('direct')).toEqual(gemm);
     tf.dispose([x, dy]);
   });
 
@@ -75,7 +77,32 @@ describe('Conv2DBackpropFilter: window-rows GEMM vs forward-conv formulation', (
     const dy = tf.tensor4d([1, -1, 2, 0], [1, 2, 2, 1]);
     const run = (method: FilterGradMethod) => bitsOf((scope) => filterGradNhwc(scope, x, dy, g, method));
     expect(run('gemm')).toEqual(run('conv'));
+    expect(run('direct')).toEqual(run('conv'));
     tf.dispose([x, dy]);
+  });
+
+  it('direct route: NaN and infinities in dy meet padding taps as in the GEMM (0 * Inf = NaN)', () => {
+    const g = convGeometry([2, 3, 3, 2], [3, 3, 2, 5], 1, 1, 'same', undefined, false);
+    const dyValues = randomValues(9, [2, 3, 3, 5]);
+    dyValues[0] = Infinity;
+    dyValues[7] = NaN;
+    dyValues[33] = -Infinity;
+    const x = tf.tensor(randomValues(8, [2, 3, 3, 2]), [2, 3, 3, 2]);
+    const dy = tf.tensor(dyValues, [2, 3, 3, 5]);
+    const run = (method: FilterGradMethod) => bitsOf((scope) => filterGradNhwc(scope, x, dy, g, method));
+    expect(run('direct')).toEqual(run('gemm'));
+    tf.dispose([x, dy]);
+  });
+
+  it('direct route: more than 32 output channels (two register groups) and Co not a multiple of 4', () => {
+    for (const co of [33, 45, 64]) {
+      const g = convGeometry([3, 6, 5, 3], [2, 3, 3, co], [1, 2], 1, 'valid', undefined, false);
+      const x = tf.tensor(randomValues(co, [3, 6, 5, 3]), [3, 6, 5, 3]);
+      const dy = tf.tensor(randomValues(co + 1, [g.batch, g.outH, g.outW, co]), [g.batch, g.outH, g.outW, co]);
+      const run = (method: FilterGradMethod) => bitsOf((scope) => filterGradNhwc(scope, x, dy, g, method));
+      expect(run('direct')).toEqual(run('gemm'));
+      tf.dispose([x, dy]);
+    }
   });
 });
 

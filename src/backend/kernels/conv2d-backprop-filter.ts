@@ -18,6 +18,11 @@
  * (paired calls on a loaded 2-core machine): 1.05-1.12x faster. Both are memory-bound: a reduction of
  * N*Ho*Wo = 73,728 terms per output streams the whole right-hand side once per 4 output rows, and
  * bit-identity rules out splitting that reduction.
+ *
+ * Where WebAssembly SIMD runs, the same reduction runs blocked instead (./filter-grad-direct.ts: one output
+ * pixel's samples at a time, a row's output channels held in registers), again term by term in the same
+ * order. `npx tsx bench/gemm-routes.ts` (load 1.3): [3,3,18,32] 55.9 ms direct, 65.0 gemm, 78.8 conv;
+ * [3,3,1,18] 4.6, 13.5, 17.0.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -28,6 +33,7 @@ import {
   padToNhwc,
   type ConvGeometry,
 } from './conv-geometry.js';
+import { filterGradDirect, filterGradDirectApplies } from './filter-grad-direct.js';
 import { gemmRoutesEnabled } from './gemm-routes.js';
 import { WasmScope, wasmBackendOf, type Info, type KernelArgs } from './wasm-ops.js';
 import { windowRows, windowRowsSize } from './window-rows.js';
@@ -39,10 +45,11 @@ import { windowRows, windowRowsSize } from './window-rows.js';
 export const WINDOW_ROWS_LIMIT = 32 * 1024 * 1024;
 
 /**
- * How dW is computed: 'auto' picks 'gemm' when its matrix fits WINDOW_ROWS_LIMIT and the GEMM routes are on
- * (./gemm-routes.ts); tests force each.
+ * How dW is computed: with the GEMM routes on (./gemm-routes.ts), 'auto' picks 'direct' (./filter-grad-direct.ts)
+ * where WebAssembly SIMD runs, else 'gemm' when its matrix fits WINDOW_ROWS_LIMIT; with them off, 'conv'.
+ * All three give the same float32 bits; tests and benchmarks force each.
  */
-export type FilterGradMethod = 'auto' | 'gemm' | 'conv';
+export type FilterGradMethod = 'auto' | 'direct' | 'gemm' | 'conv';
 
 /** True for a 1x1 convolution that reads every input pixel once: stride 1, no padding. */
 function isPointwise(g: ConvGeometry): boolean {
@@ -59,6 +66,10 @@ export function filterGradNhwc(scope: WasmScope, x: Info, dy: Info, g: ConvGeome
     const xT = scope.transpose(scope.reshape(x, [pixels, g.inC]), [1, 0]);
     const product = scope.matMul(scope.reshape(xT, [1, g.inC, pixels]), scope.reshape(dy, [1, pixels, g.outC]));
     return scope.reshape(product, [1, 1, g.inC, g.outC]);
+  }
+  if (method === 'direct' || (method === 'auto' && gemmRoutesEnabled() && filterGradDirectApplies(scope))) {
+    const direct = filterGradDirect(scope, x, dy, g);
+    if (direct !== null) return direct;
   }
   if (method === 'gemm' || (method === 'auto' && gemmRoutesEnabled() && windowRowsSize(g) <= WINDOW_ROWS_LIMIT)) {
     // No output pixel or no sample: an empty reduction.

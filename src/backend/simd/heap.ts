@@ -5,7 +5,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { instantiateKernels, WebAssemblyApi, type SimdBuilder, type SimdFunction, type WasmMemory } from './simd-kernel.js';
+import { instantiateKernels, instantiateModule, WebAssemblyApi, type SimdBuilder, type SimdFunction, type WasmMemory } from './simd-kernel.js';
 
 // A module using one SIMD instruction (i32.const 0; i8x16.splat; drop): valid only with WebAssembly SIMD.
 const SIMD_PROBE = new Uint8Array([
@@ -66,15 +66,22 @@ export function heapOffset(backend: BackendWasm, info: TensorInfo): number {
  */
 export class SimdKernelSet {
   private readonly byMemory = new WeakMap<WasmMemory, Record<string, SimdFunction>>();
+  private readonly instantiate: (memory: WasmMemory) => Record<string, SimdFunction>;
 
-  constructor(private readonly build: () => SimdBuilder[]) {}
+  /** `source`: the SimdBuilder kernels, or a hand assembler returning the module's bytes for a memory. */
+  constructor(source: (() => SimdBuilder[]) | { readonly assemble: (memory: WasmMemory) => Uint8Array }) {
+    this.instantiate =
+      typeof source === 'function'
+        ? (memory) => instantiateKernels(source(), memory)
+        : (memory) => instantiateModule(source.assemble(memory), memory);
+  }
 
   get(backend: BackendWasm): Record<string, SimdFunction> | null {
     if (!simdEnabled()) return null;
     const memory = memoryOf(backend);
     let kernels = this.byMemory.get(memory);
     if (!kernels) {
-      kernels = instantiateKernels(this.build(), memory);
+      kernels = this.instantiate(memory);
       this.byMemory.set(memory, kernels);
     }
     return kernels;

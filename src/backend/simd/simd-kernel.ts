@@ -29,9 +29,10 @@ interface WasmApi {
 }
 export const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-const VALTYPE = { i32: 0x7f, f32: 0x7d, v128: 0x7b } as const;
+export const VALTYPE = { i32: 0x7f, f32: 0x7d, v128: 0x7b } as const;
 
-function uleb(n: number): number[] {
+// Binary-format encoders, shared with hand-assembled kernels (../kernels/filter-grad-direct.ts).
+export function uleb(n: number): number[] {
   const out: number[] = [];
   let v = n >>> 0;
   do {
@@ -43,7 +44,7 @@ function uleb(n: number): number[] {
   return out;
 }
 
-function sleb(n: number): number[] {
+export function sleb(n: number): number[] {
   const out: number[] = [];
   let v = n | 0;
   for (;;) {
@@ -57,23 +58,23 @@ function sleb(n: number): number[] {
   }
 }
 
-function name(s: string): number[] {
+export function name(s: string): number[] {
   const bytes = [...new TextEncoder().encode(s)];
   return [...uleb(bytes.length), ...bytes];
 }
 
-function section(id: number, body: number[]): number[] {
+export function section(id: number, body: number[]): number[] {
   return [id, ...uleb(body.length), ...body];
 }
 
-function vec(items: number[][]): number[] {
+export function vec(items: number[][]): number[] {
   return [...uleb(items.length), ...items.flat()];
 }
 
-const simd = (op: number): number[] => [0xfd, ...uleb(op)];
+export const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 
 /** SIMD opcodes used here (WebAssembly SIMD proposal, final numbering). */
-const OP = {
+export const OP = {
   load: 0x00,
   store: 0x0b,
   const: 0x0c,
@@ -375,29 +376,47 @@ function compileFunction(spec: KernelSpec): { type: number[]; code: number[] } {
   return { type: [0x60, ...uleb(params.length), ...params, 0x00], code: [...uleb(func.length), ...func] };
 }
 
-/** The module's bytes: imports `env.memory` (shared or not, as `memory` is) and exports every kernel. */
-export function assembleModule(kernels: readonly SimdBuilder[], memory: WasmMemory): Uint8Array {
-  const specs = kernels.map((k) => k.spec());
-  const compiled = specs.map(compileFunction);
+/** One compiled function: its type (`0x60 params results`) and its code entry (size-prefixed body). */
+export interface WasmFunction {
+  readonly name: string;
+  readonly type: number[];
+  readonly code: number[];
+}
+
+/** A module's bytes: imports `env.memory` (shared or not, as `memory` is) and exports every function. */
+export function assembleFunctions(functions: readonly WasmFunction[], memory: WasmMemory): Uint8Array {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   // Limits: minimum 1 page, and for shared memory the required maximum (4 GiB, what the backend declares).
   const limits = shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec(compiled.map((c) => c.type))),
+    ...section(1, vec(functions.map((c) => c.type))),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vec(compiled.map((_, i) => uleb(i)))),
-    ...section(7, vec(specs.map((s, i) => [...name(s.name), 0x00, ...uleb(i)]))),
-    ...section(10, vec(compiled.map((c) => c.code))),
+    ...section(3, vec(functions.map((_, i) => uleb(i)))),
+    ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(functions.map((c) => c.code))),
   ];
   return new Uint8Array(bytes);
+}
+
+/** The module's bytes for SimdBuilder kernels (see `assembleFunctions`). */
+export function assembleModule(kernels: readonly SimdBuilder[], memory: WasmMemory): Uint8Array {
+  return assembleFunctions(kernels.map((k) => {
+    const spec = k.spec();
+    return { name: spec.name, ...compileFunction(spec) };
+  }), memory);
 }
 
 export type SimdFunction = (...args: number[]) => void;
 
 /** Compiles and instantiates the kernels against `memory`; returns them by name. */
 export function instantiateKernels(kernels: readonly SimdBuilder[], memory: WasmMemory): Record<string, SimdFunction> {
-  const module = new WebAssemblyApi.Module(assembleModule(kernels, memory));
+  return instantiateModule(assembleModule(kernels, memory), memory);
+}
+
+/** Instantiates module `bytes` (importing `env.memory`) and returns its exports. */
+export function instantiateModule(bytes: Uint8Array, memory: WasmMemory): Record<string, SimdFunction> {
+  const module = new WebAssemblyApi.Module(bytes);
   const instance = new WebAssemblyApi.Instance(module, { env: { memory } });
   return instance.exports as unknown as Record<string, SimdFunction>;
 }

@@ -1,0 +1,133 @@
+/**
+ * Conv2DBackpropFilter computed directly from x and dy by a hand-assembled WebAssembly SIMD kernel, with
+ * the same float32 bits as the window-rows GEMM (./window-rows.ts) and the forward-conv formulation.
+ *
+ *   dW[a, b, ci, co] = sum over (i, j, n), in that order, of xPadded[n, i*sH + a*dH, j*sW + b*dW, ci] * dy[n, i, j, co]
+ *
+ * Why: the GEMM route materialises the window-rows matrix (kH*kW*Ci x Ho*Wo*N floats, 47 MB for the lab
+ * book's second convolution at batch 128) and XNNPACK then streams its packed right-hand side (all of dy)
+ * once per 4 output rows, so the kernel is memory-bound. Here the reduction is cut into blocks of one
+ * output pixel (i, j) and all N samples; for each block the kernel keeps a row's (up to 32) output
+ * channels in SIMD registers while it walks the N samples, reading x and dy where they lie (dy's block is
+ * N x Co floats, a few KB that stay in L1 across the kH*kW*Ci rows), and stores the running sums between
+ * blocks. Blocks run in (i, j) order, so every output still starts at +0 and adds its terms one at a time in
+ * the GEMM's order, each product rounded before the add (WebAssembly has no fused multiply-add): the same
+ * bits. Window taps in the padding read a zero buffer, so their 0 * dy terms are added as in the GEMM
+ * (which keeps NaN and infinities in dy visible exactly as it does). test/backend/gemm-routes.test.ts
+ * compares the routes bit for bit.
+ */
+import { heapHasRoomAfter, heapOffset, SimdKernelSet } from '../simd/heap.js';
+import { assembleFunctions, OP, simd, sleb, uleb, VALTYPE, type WasmFunction, type WasmMemory } from '../simd/simd-kernel.js';
+import type { ConvGeometry } from './conv-geometry.js';
+import type { Info, WasmScope } from './wasm-ops.js';
+
+/** Output channels one kernel call keeps in registers: 8 vectors of 4 lanes. */
+const MAX_VECTORS = 8;
+
+/**
+ * `fgrad_v{V}(acc, accStride, x, xRowStride, xStep, dy, dyStep, rows, n)` (byte addresses and strides):
+ * for each of `rows` rows r, acc[r][0..4V) += sum over t < n, in order, of x[r*xRowStride + t*xStep] *
+ * dy[t*dyStep][0..4V).
+ */
+function fgradFunction(vectors: number): WasmFunction {
+  const [acc, accStride, x, xRowStride, xStep, dy, dyStep, rows, n] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [r, t, xp, dp, ap, s] = [9, 10, 11, 12, 13, 14];
+  const a = (v: number): number => 15 + v;
+  const get = (l: number) => [0x20, ...uleb(l)];
+  const set = (l: number) => [0x21, ...uleb(l)];
+  const v128load = (offset: number) => [...simd(OP.load), 4, ...uleb(offset)];
+  const v128store = (offset: number) => [...simd(OP.store), 4, ...uleb(offset)];
+  const I32_ADD = 0x6a;
+  const I32_MUL = 0x6c;
+  const code: number[] = [];
+  code.push(0x02, 0x40, 0x03, 0x40); // block, loop over rows
+  code.push(...get(r), ...get(rows), 0x4f, 0x0d, 1); // r >= rows: break
+  code.push(...get(acc), ...get(r), ...get(accStride), I32_MUL, I32_ADD, ...set(ap));
+  for (let v = 0; v < vectors; v++) code.push(...get(ap), ...v128load(16 * v), ...set(a(v)));
+  code.push(...get(x), ...get(r), ...get(xRowStride), I32_MUL, I32_ADD, ...set(xp));
+  code.push(...get(dy), ...set(dp), ...get(n), ...set(t));
+  code.push(0x02, 0x40, 0x03, 0x40); // block, loop over the block's samples
+  code.push(...get(t), 0x45, 0x0d, 1); // t == 0: break
+  code.push(...get(xp), 0x2a, 2, 0, ...simd(OP.splat), ...set(s)); // s = splat(f32.load(xp))
+  for (let v = 0; v < vectors; v++) {
+    // a_v = a_v + s * dy[dp + 16v]: XNNPACK's operand order, product rounded before the add.
+    code.push(...get(a(v)), ...get(s), ...get(dp), ...v128load(16 * v), ...simd(OP.mul), ...simd(OP.add), ...set(a(v)));
+  }
+  code.push(...get(xp), ...get(xStep), I32_ADD, ...set(xp));
+  code.push(...get(dp), ...get(dyStep), I32_ADD, ...set(dp));
+  code.push(...get(t), 0x41, ...sleb(1), 0x6b, ...set(t));
+  code.push(0x0c, 0, 0x0b, 0x0b); // br loop; end loop; end block
+  for (let v = 0; v < vectors; v++) code.push(...get(ap), ...get(a(v)), ...v128store(16 * v));
+  code.push(...get(r), 0x41, ...sleb(1), I32_ADD, ...set(r));
+  code.push(0x0c, 0, 0x0b, 0x0b, 0x0b); // br loop; end loop; end block; end function
+  const locals = [
+    [...uleb(5), VALTYPE.i32],
+    [...uleb(1 + vectors), VALTYPE.v128],
+  ];
+  const body = [...uleb(locals.length), ...locals.flat(), ...code];
+  const params = Array<number>(9).fill(VALTYPE.i32);
+  return { name: `fgrad_v${vectors}`, type: [0x60, ...uleb(params.length), ...params, 0x00], code: [...uleb(body.length), ...body] };
+}
+
+const kernels = new SimdKernelSet({
+  assemble: (memory: WasmMemory) => assembleFunctions(Array.from({ length: MAX_VECTORS }, (_, i) => fgradFunction(i + 1)), memory),
+});
+
+/** Output channels rounded up to whole vectors (the kernel's lanes past Co are computed and dropped). */
+function paddedChannels(g: ConvGeometry): number {
+  return Math.ceil(g.outC / 4) * 4;
+}
+
+/** True when the direct route can run: WebAssembly SIMD kernels are available. */
+export function filterGradDirectApplies(scope: WasmScope): boolean {
+  return kernels.get(scope.backend) !== null;
+}
+
+/**
+ * dW [kH, kW, Ci, Co] for NHWC `x` and `dy`; check `filterGradDirectApplies` first. Null in the rare case
+ * that the heap ends less than 3 floats after dy's copy, which the last vector's read may overrun.
+ */
+export function filterGradDirect(scope: WasmScope, x: Info, dy: Info, g: ConvGeometry): Info | null {
+  const fns = kernels.get(scope.backend)!;
+  const coPad = paddedChannels(g);
+  const rowsTotal = g.kH * g.kW * g.inC;
+  // Samples next to each other: a block (one pixel, all samples) of x is N x Ci contiguous floats and of dy
+  // N x Co, so a block's working set is contiguous and small. (Read in place, dy's samples lie
+  // Ho*Wo*Co*4 bytes apart, often a multiple of 4 KiB, and every one of them falls in the same cache set.)
+  const xT = scope.transpose(x, [1, 2, 0, 3]);
+  const dyT = scope.transpose(dy, [1, 2, 0, 3]);
+  if (!heapHasRoomAfter(scope.backend, dyT, (coPad - g.outC) * 4)) return null;
+  const acc = scope.zeros([rowsTotal, coPad]);
+  const zeros = scope.zeros([Math.max(1, g.batch)]);
+  // Byte offsets are stable across heap growth (only views detach).
+  const accBase = heapOffset(scope.backend, acc);
+  const xBase = heapOffset(scope.backend, xT);
+  const dyBase = heapOffset(scope.backend, dyT);
+  const zeroBase = heapOffset(scope.backend, zeros);
+  const accStride = coPad * 4;
+  const groups: Array<{ col: number; fn: (...args: number[]) => void }> = [];
+  for (let col = 0; col < coPad; col += 4 * MAX_VECTORS) {
+    groups.push({ col, fn: fns[`fgrad_v${Math.min(MAX_VECTORS, (coPad - col) / 4)}`]! });
+  }
+  for (let i = 0; i < g.outH; i++) {
+    for (let j = 0; j < g.outW; j++) {
+      const dyBlock = dyBase + (i * g.outW + j) * g.batch * g.outC * 4;
+      for (let a = 0; a < g.kH; a++) {
+        const y = i * g.sH + a * g.dH - g.padTop;
+        for (let b = 0; b < g.kW; b++) {
+          const xc = j * g.sW + b * g.dW - g.padLeft;
+          const inside = y >= 0 && y < g.inH && xc >= 0 && xc < g.inW;
+          // A padding tap reads N zeros for every channel (row stride 0, step one float).
+          const xPtr = inside ? xBase + (y * g.inW + xc) * g.batch * g.inC * 4 : zeroBase;
+          const xRowStride = inside ? 4 : 0;
+          const xStep = inside ? g.inC * 4 : 4;
+          const accRow = accBase + (a * g.kW + b) * g.inC * accStride;
+          for (const { col, fn } of groups) fn(accRow + col * 4, accStride, xPtr, xRowStride, xStep, dyBlock + col * 4, g.outC * 4, g.inC, g.batch);
+        }
+      }
+    }
+  }
+  if (coPad === g.outC) return scope.reshape(acc, [g.kH, g.kW, g.inC, g.outC]);
+  const cropped = scope.crop4d(scope.reshape(acc, [1, 1, rowsTotal, coPad]), [0, 0, 0, 0], [1, 1, rowsTotal, g.outC]);
+  return scope.reshape(cropped, [g.kH, g.kW, g.inC, g.outC]);
+}
