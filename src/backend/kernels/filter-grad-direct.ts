@@ -8,7 +8,7 @@
  * book's second convolution at batch 128) and XNNPACK then streams its packed right-hand side (all of dy)
  * once per 4 output rows, so the kernel is memory-bound. Here the reduction is cut into blocks of one
  * output pixel (i, j) and all N samples; for each block the kernel keeps a row's (up to 32) output
- * channels in SIMD registers while it walks the N samples, reading x and dy where they lie (dy's block is
+ * channels (16 at a time) in SIMD registers while it walks the N samples, reading x and dy where they lie (dy's block is
  * N x Co floats, a few KB that stay in L1 across the kH*kW*Ci rows), and stores the running sums between
  * blocks. Blocks run in (i, j) order, so every output still starts at +0 and adds its terms one at a time in
  * the GEMM's order, each product rounded before the add (WebAssembly has no fused multiply-add): the same
@@ -21,8 +21,15 @@ import { assembleFunctions, OP, simd, sleb, uleb, VALTYPE, type WasmFunction, ty
 import type { ConvGeometry } from './conv-geometry.js';
 import type { Info, WasmScope } from './wasm-ops.js';
 
-/** Output channels one kernel call keeps in registers: 8 vectors of 4 lanes. */
+/** The most output-channel vectors (4 lanes each) a kernel call can keep in registers. */
 const MAX_VECTORS = 8;
+
+/**
+ * The vectors per call unless told otherwise: 4 (16 channels) ran 1.2 to 1.4x faster than 8 on the lab
+ * book's [3,3,18,32] (round-robin timings on a loaded machine; 5 was close), where 8 accumulators and their
+ * operands seem to crowd the 16 vector registers V8 allocates from.
+ */
+export const DEFAULT_VECTORS = 4;
 
 /**
  * `fgrad_v{V}(acc, accStride, x, xRowStride, xStep, dy, dyStep, rows, n)` (byte addresses and strides):
@@ -87,7 +94,8 @@ export function filterGradDirectApplies(scope: WasmScope): boolean {
  * dW [kH, kW, Ci, Co] for NHWC `x` and `dy`; check `filterGradDirectApplies` first. Null in the rare case
  * that the heap ends less than 3 floats after dy's copy, which the last vector's read may overrun.
  */
-export function filterGradDirect(scope: WasmScope, x: Info, dy: Info, g: ConvGeometry): Info | null {
+export function filterGradDirect(scope: WasmScope, x: Info, dy: Info, g: ConvGeometry, vectors = DEFAULT_VECTORS): Info | null {
+  if (!Number.isInteger(vectors) || vectors < 1 || vectors > MAX_VECTORS) throw new Error(`filter gradient: ${vectors} vectors per call; 1 to ${MAX_VECTORS} are compiled`);
   const fns = kernels.get(scope.backend)!;
   const coPad = paddedChannels(g);
   const rowsTotal = g.kH * g.kW * g.inC;
@@ -106,8 +114,8 @@ export function filterGradDirect(scope: WasmScope, x: Info, dy: Info, g: ConvGeo
   const zeroBase = heapOffset(scope.backend, zeros);
   const accStride = coPad * 4;
   const groups: Array<{ col: number; fn: (...args: number[]) => void }> = [];
-  for (let col = 0; col < coPad; col += 4 * MAX_VECTORS) {
-    groups.push({ col, fn: fns[`fgrad_v${Math.min(MAX_VECTORS, (coPad - col) / 4)}`]! });
+  for (let col = 0; col < coPad; col += 4 * vectors) {
+    groups.push({ col, fn: fns[`fgrad_v${Math.min(vectors, (coPad - col) / 4)}`]! });
   }
   for (let i = 0; i < g.outH; i++) {
     for (let j = 0; j < g.outW; j++) {
