@@ -10,7 +10,15 @@
  * then prints the calibration table and the estimate-vs-Yosys errors (held-back designs separately).
  *
  *   npm run calibrate [-- --families xilinx,generic] [--no-jet | --jets qkeras_3layer,KERAS_3layer_q6] [--dry-run]
- *                     [--only NAME] [--time-only] [--layers]
+ *                     [--only NAME] [--exclude NAME,NAME] [--time-only] [--layers]
+ *   npm run calibrate -- --holdout [--families xilinx,generic] [--specs FILE.json --out FILE.json]
+ *
+ * `--holdout` measures the estimator, never fits: it synthesizes the designs of the independent hold-out
+ * set (test/ops/hw-cost-holdout.ts; `--specs` a JSON array of design specs instead, e.g. to try the
+ * mode on grid designs, with `--out` elsewhere) the same way as the grid, estimates each with the
+ * committed coefficients (src/ops/hw-cost/coefficients.ts), prints the errors and writes
+ * test/fixtures/estimator-holdout.json (specs, measured figures per layer and in total, estimates,
+ * errors, provenance), which test/ops/hw-cost.test.ts checks.
  *
  * Use a native Yosys (apt-get install yosys): the WebAssembly build works but is about twice as slow.
  * The jet taggers are synthesized one layer per Yosys run (src/sim/synth-layers.ts), with
@@ -24,16 +32,19 @@ import { generateVerilog } from '../src/codegen/verilog.js';
 import { synthCommand, synthesize, type SynthCounts, type SynthReport } from '../src/sim/yosys.js';
 import { synthesizeLayers } from '../src/sim/synth-layers.js';
 import { writeFileAtomic } from '../src/utils/atomic-file.js';
-import { estimateHardware, type HardwareEstimate } from '../src/ops/hw-cost/index.js';
+import { readFileSync } from 'node:fs';
+import { CALIBRATION, estimateHardware, type HardwareEstimate } from '../src/ops/hw-cost/index.js';
 import { COST_FAMILIES, type CostFamily, type CostModel, type FamilyModel } from '../src/ops/hw-cost/cost-model.js';
 import { FEATURE_NAMES } from '../src/ops/hw-cost/features.js';
 import { fitCoefficients, fitWithCones, type ConeFitRow, type FitRow } from '../src/ops/hw-cost/fit.js';
 import { streamStructure } from '../src/ops/hw-cost/stream.js';
 import { buildDesign, calibrationGrid, type DesignSpec } from '../test/ops/hw-cost-grid.js';
+import { holdoutDesigns } from '../test/ops/hw-cost-holdout.js';
 import { COMMUNITY_MODELS, communityModel, loadCommunityModel, loadJetTaggerQ6 } from '../test/import/community-models.js';
 
 const FIXTURE = new URL('../test/fixtures/estimator-calibration.json', import.meta.url).pathname;
 const COEFFICIENTS = new URL('../src/ops/hw-cost/coefficients.ts', import.meta.url).pathname;
+const HOLDOUT_FIXTURE = new URL('../test/fixtures/estimator-holdout.json', import.meta.url).pathname;
 /** Rows below this many cells count as this many in the relative-error fit. */
 const FIT_FLOOR = 16;
 
@@ -174,22 +185,101 @@ async function timeEstimates(): Promise<void> {
   }
 }
 
+/** The subject of a design spec. */
+function subjectOf(spec: DesignSpec): Subject {
+  return { name: spec.name, graph: buildDesign(spec), arch: spec.arch, ...(spec.reuse === undefined ? {} : { reuse: spec.reuse }), spec, heldBack: spec.heldBack === true };
+}
+
+/** Estimated LUTs (logic cells) and flip-flops per layer and in total. */
+function estimateRecord(est: HardwareEstimate): { layers: { name: string; luts: number; ffs: number }[]; total: { luts: number; ffs: number } } {
+  return { layers: est.layers.map((l) => ({ name: l.name, luts: l.luts, ffs: l.ffs })), total: { luts: est.total.luts, ffs: est.total.ffs } };
+}
+
+/**
+ * `--holdout`: synthesizes the hold-out designs, estimates them with the committed coefficients
+ * (nothing is fitted) and writes the hold-out fixture.
+ */
+async function holdout(families: readonly CostFamily[]): Promise<void> {
+  const specsFile = flag('specs');
+  const out = flag('out') ?? HOLDOUT_FIXTURE;
+  if (specsFile !== undefined && out === HOLDOUT_FIXTURE) throw new Error('--specs needs --out (the hold-out fixture holds the designs of test/ops/hw-cost-holdout.ts only)');
+  const specs = specsFile === undefined ? holdoutDesigns() : (JSON.parse(readFileSync(specsFile, 'utf8')) as DesignSpec[]);
+  const grid = new Set(calibrationGrid().map((d) => d.name));
+  const clash = specs.filter((d) => grid.has(d.name));
+  if (specsFile === undefined && clash.length > 0) throw new Error(`hold-out designs also in the calibration grid: ${clash.map((d) => d.name).join(', ')}`);
+  const subjects = specs.map((spec) => subjectOf({ ...spec, heldBack: true }));
+  const version = { v: '' };
+  console.error(`hold-out: synthesizing ${subjects.length} designs (${families.join(', ')}), estimating with the coefficients of ${CALIBRATION.date} (never fitted here)...`);
+  const data = await synthAll(subjects, families, version);
+  const designs = subjects.map((s) => {
+    const estimate: Record<string, ReturnType<typeof estimateRecord>> = {};
+    const error: Record<string, { luts: number; ffs: number }> = {};
+    for (const family of families) {
+      const est = estimateHardware(s.graph, { arch: s.arch, ...(s.reuse === undefined ? {} : { reuse: s.reuse }), family, dsp: false });
+      const meas = data.get(s.name)![family]!;
+      estimate[family] = estimateRecord(est);
+      error[family] = { luts: Number(pct(est.total.luts, meas.total.logic).toFixed(2)), ffs: Number(pct(est.total.ffs, meas.total.ffs).toFixed(2)) };
+    }
+    return { spec: specs.find((d) => d.name === s.name)!, measured: data.get(s.name), estimate, error };
+  });
+  const summary: Record<string, string> = {};
+  for (const family of families) {
+    console.log(`\nhold-out, ${family}: ${'design'.padEnd(34)} ${'est'.padStart(7)} ${'yosys'.padStart(7)} ${'err%'.padStart(7)}   FFs est/yosys`);
+    for (const d of designs) {
+      const m = d.measured![family]!;
+      console.log(`  ${d.spec.name.padEnd(42)} ${String(d.estimate[family]!.total.luts).padStart(7)} ${String(m.total.logic).padStart(7)} ${d.error[family]!.luts.toFixed(1).padStart(7)}   ${d.estimate[family]!.total.ffs}/${m.total.ffs}`);
+      if (has('layers')) {
+        d.estimate[family]!.layers.forEach((l, i) => {
+          const ml = m.layers[i]!;
+          console.log(`        ${l.name.padEnd(12)} ${String(l.luts).padStart(6)} ${String(ml.logic).padStart(6)} ${pct(l.luts, ml.logic).toFixed(1).padStart(7)}   ${l.ffs}/${ml.ffs}`);
+        });
+      }
+    }
+    summary[family] = quantiles(designs.map((d) => d.error[family]!.luts));
+    console.log(`  ${summary[family]}`);
+  }
+  const fixture = {
+    format: 'qkeras-ts-estimator-holdout/1',
+    provenance: {
+      yosys: version.v,
+      date: new Date().toISOString().slice(0, 10),
+      node: process.version,
+      generator: 'scripts/calibrate-estimator.ts --holdout (npm run calibrate -- --holdout)',
+      designs: specsFile ?? 'test/ops/hw-cost-holdout.ts (holdoutDesigns)',
+      method:
+        'each design synthesized as the calibration grid is (synthesize() in src/sim/yosys.ts, dsp: false, per layer module and the glue); ' +
+        'estimated with the committed coefficients (never fitted on these designs); error = (estimate - yosys) / yosys in percent, ' +
+        'LUTs (xilinx) or logic cells = cells - flip-flops (generic)',
+      commands: Object.fromEntries(families.map((f) => [f, synthCommand(f, '<layer module>', false)])),
+      coefficients: { yosys: CALIBRATION.yosys, date: CALIBRATION.date },
+    },
+    coefficients: CALIBRATION,
+    designs,
+    summary,
+  };
+  writeFileAtomic(out, `${JSON.stringify(fixture, null, 1)}\n`);
+  console.error(`\nwrote ${out}`);
+}
+
 async function main(): Promise<void> {
   await ready();
   if (has('time-only')) {
     await timeEstimates();
     return;
   }
+  if (has('holdout')) {
+    await holdout((flag('families') ?? COST_FAMILIES.join(',')).split(',') as CostFamily[]);
+    return;
+  }
   const families = (flag('families') ?? COST_FAMILIES.join(',')).split(',') as CostFamily[];
   const only = flag('only');
-  const writes = !has('dry-run') && only === undefined;
+  const exclude = new Set((flag('exclude') ?? '').split(',').filter((x) => x !== ''));
+  const writes = !has('dry-run') && only === undefined && exclude.size === 0;
   if (writes && COST_FAMILIES.some((f) => !families.includes(f))) {
     throw new Error(`writing the calibration needs every family (${COST_FAMILIES.join(', ')}); use --dry-run to look at a subset`);
   }
   const grid = calibrationGrid();
-  const subjects: Subject[] = grid
-    .map((spec) => ({ name: spec.name, graph: buildDesign(spec), arch: spec.arch, ...(spec.reuse === undefined ? {} : { reuse: spec.reuse }), spec, heldBack: spec.heldBack === true }))
-    .filter((s) => only === undefined || s.name === only);
+  const subjects: Subject[] = grid.filter((spec) => (only === undefined || spec.name === only) && !exclude.has(spec.name)).map(subjectOf);
   const jets: Subject[] = [];
   if (!has('no-jet') && only === undefined) {
     const q = communityModel('qkeras_3layer');

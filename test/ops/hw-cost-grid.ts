@@ -311,6 +311,46 @@ export function calibrationGrid(): DesignSpec[] {
       { kind: 'dense', units: 3, weights: W.b4, act: { kind: 'none' } },
     ],
   });
+  // Stream dense chains at reuse 2..4 on small weight ROMs that synthesis builds from logic (2 to 4
+  // words): a weight bit constant over the words drops its partial products, and each product reads
+  // few enough bits (the input element and one or two address bits) to become a table of LUTs.
+  const romChain = (w: WeightSpec, reuse: number, sizes: readonly [number, number, number], bits: number, seed: number): DesignSpec => ({
+    name: `srom_${w.kind}${'bits' in w ? w.bits : ''}_${sizes.join('x')}_in${bits}_r${reuse}`,
+    arch: 'stream',
+    reuse,
+    seed,
+    input: { shape: [sizes[0]], bits, integer: 1 },
+    layers: [
+      { kind: 'dense', units: sizes[1], weights: w, act: { kind: 'relu', bits: 4, integer: 1 } },
+      { kind: 'dense', units: sizes[2], weights: w, act: { kind: 'none' } },
+      { kind: 'argmax' },
+    ],
+  });
+  grid.push(romChain(W.b5, 2, [10, 5, 3], 5, 1060));
+  grid.push(romChain(W.b3, 3, [12, 6, 3], 6, 1061));
+  grid.push(romChain(W.ter, 2, [12, 8, 3], 4, 1062));
+  grid.push(romChain(W.po2, 4, [12, 6, 3], 5, 1063));
+  grid.push(romChain(W.b6, 2, [8, 6, 3], 4, 1064));
+  grid.push(romChain(W.b4, 4, [16, 6, 4], 6, 1065));
+  grid.push(romChain(W.b8, 3, [9, 4, 3], 4, 1066));
+  // Streamed convolutions of 16-bit inputs (as the MNIST CNN's first layer) on line buffers of wider
+  // images, unrolled at reuse 1; the dense layer after them reads a logic ROM.
+  const wideCnn = (size: number, filters: number, padding: 'valid' | 'same', w: WeightSpec, seed: number): DesignSpec => ({
+    name: `scnn16_${w.kind}${'bits' in w ? w.bits : ''}_${size}x${size}x${filters}_${padding}_r1`,
+    arch: 'stream',
+    reuse: 1,
+    seed,
+    input: { shape: [size, size, 1], bits: 16, integer: 0 },
+    layers: [
+      { kind: 'conv2d', filters, kernel: 3, padding, weights: w, act: { kind: 'relu', bits: 4, integer: 1 } },
+      { kind: 'maxpool', pool: 2 },
+      { kind: 'flatten' },
+      { kind: 'dense', units: 3, weights: W.b4, act: { kind: 'none' } },
+      { kind: 'argmax' },
+    ],
+  });
+  grid.push(wideCnn(10, 3, 'valid', W.b4, 1070));
+  grid.push(wideCnn(12, 4, 'same', W.b3, 1071));
   // Stream dense layers reading a flattened feature map from a weight ROM at reuse 1 (the MNIST CNN's
   // last layer): one ROM word per input word, many narrow multipliers (2-3 bit activations, 3-4 bit
   // weights) into sign-extended channel sums.

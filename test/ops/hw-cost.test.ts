@@ -5,13 +5,19 @@
  * in the fit) is rebuilt from its spec and estimated; every one must be within 15% of Yosys, and the
  * error distribution is printed. Also the jet taggers (6-bit weights and activations) against their
  * stored synth_xilinx figures, per design within 15%, with per-layer errors printed.
+ *
+ * And, once measured, the independent hold-out set (test/ops/hw-cost-holdout.ts: designs never fitted
+ * on, measured by `npm run calibrate -- --holdout` after the model was frozen): each design rebuilt
+ * from its stored spec and estimated with the committed coefficients, within 15% of its stored
+ * synth_xilinx -nodsp LUTs, its estimate the one recorded when it was measured.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../../src/backend/index.js';
 import { CALIBRATION, estimateHardware, type CostFamily, type CostModel } from '../../src/ops/hw-cost/index.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { buildDesign, type DesignSpec } from './hw-cost-grid.js';
+import { holdoutDesigns } from './hw-cost-holdout.js';
 import { communityModel, loadCommunityModel, loadJetTaggerQ6 } from '../import/community-models.js';
 
 interface MeasuredPart {
@@ -91,4 +97,55 @@ describe(`estimator vs Yosys (stored data: ${fixture.provenance.yosys}, ${fixtur
       expect(est.total.ffs).toBe(meas.total.ffs);
     }
   }, 120_000);
+});
+
+interface HoldoutFixture {
+  readonly provenance: { readonly yosys: string; readonly date: string; readonly commands: Record<string, string>; readonly coefficients: { readonly date: string } };
+  readonly designs: readonly {
+    readonly spec: DesignSpec;
+    readonly measured: Partial<Record<CostFamily, Measured>>;
+    readonly estimate: Partial<Record<CostFamily, { readonly total: { readonly luts: number; readonly ffs: number } }>>;
+  }[];
+}
+
+const HOLDOUT = new URL('../fixtures/estimator-holdout.json', import.meta.url);
+const holdout = existsSync(HOLDOUT) ? (JSON.parse(readFileSync(HOLDOUT, 'utf8')) as HoldoutFixture) : null;
+const noHoldout = 'skipped: test/fixtures/estimator-holdout.json not measured yet (npm run calibrate -- --holdout)';
+
+function estimateSpec(spec: DesignSpec, family: CostFamily): { luts: number; ffs: number } {
+  const est = estimateHardware(buildDesign(spec), { arch: spec.arch, ...(spec.reuse === undefined ? {} : { reuse: spec.reuse }), family, dsp: false });
+  return { luts: est.total.luts, ffs: est.total.ffs };
+}
+
+describe(`estimator vs Yosys on the hold-out set (${holdout === null ? 'not measured' : `stored data: ${holdout.provenance.yosys}, ${holdout.provenance.date}`})`, () => {
+  it.skipIf(holdout === null)(`the fixture holds the committed hold-out designs${holdout === null ? ` (${noHoldout})` : ''}`, () => {
+    expect(holdout!.designs.map((d) => d.spec)).toEqual(holdoutDesigns());
+  });
+
+  it.skipIf(holdout === null)(`today's estimates are the ones recorded when the hold-out set was measured${holdout === null ? ` (${noHoldout})` : ''}`, () => {
+    // A model change after the measurement makes the hold-out figures no longer independent: rerun
+    // the hold-out mode (its Yosys runs are cached) and say so.
+    for (const d of holdout!.designs) {
+      for (const family of ['xilinx', 'generic'] as const) {
+        const stored = d.estimate[family];
+        if (stored !== undefined) expect(estimateSpec(d.spec, family), `${d.spec.name} (${family})`).toEqual(stored.total);
+      }
+    }
+  });
+
+  it.skipIf(holdout === null)(`hold-out designs: LUTs within ${LIMIT}% of synth_xilinx -nodsp${holdout === null ? ` (${noHoldout})` : ''}`, () => {
+    const rows: string[] = [];
+    const errors = holdout!.designs.map((d) => {
+      const meas = d.measured.xilinx!;
+      const est = estimateSpec(d.spec, 'xilinx');
+      const e = pct(est.luts, meas.total.logic);
+      const g = d.measured.generic;
+      const ge = g === undefined ? '' : `   generic ${String(estimateSpec(d.spec, 'generic').luts).padStart(6)} / ${String(g.total.logic).padStart(6)}`;
+      rows.push(`  ${d.spec.name.padEnd(34)} estimate ${String(est.luts).padStart(6)}  yosys ${String(meas.total.logic).padStart(6)}  ${e.toFixed(1).padStart(6)}%  FFs ${est.ffs}/${meas.total.ffs}${ge}`);
+      return { name: d.spec.name, e };
+    });
+    console.log(`hold-out designs (coefficients of ${holdout!.provenance.coefficients.date}), LUTs:\n${rows.join('\n')}\n  ${distribution(errors.map((x) => x.e))}`);
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    for (const x of errors) expect(Math.abs(x.e), x.name).toBeLessThanOrEqual(LIMIT);
+  });
 });

@@ -12,12 +12,12 @@ export const CALIBRATION: CostModel = {
   date: "2026-11-26",
   families: {
     xilinx: {
-      logic: { fa: 1.909, ha: 1.122, cpa2: 0.3278, cpa1: 0.4542, cmpc: 0.3581, cmpv: 0, mux: 1.473, rom: 0, mulpp: 1.185, membits: 0, ctrl: 0.5815, pop: 1.016 },
+      logic: { fa: 2.002, ha: 1.04, cpa2: 0, cpa1: 0.7114, cmpc: 0.3199, cmpv: 0, mux: 1.325, rom: 2.698, mulpp: 1.11, rommul: 0.5752, membits: 0, ctrl: 0.5952, pop: 0.9053 },
       memFlipFlops: 0,
     },
     generic: {
-      logic: { fa: 5.444, ha: 1.261, cpa2: 5.711, cpa1: 1.14, cmpc: 1.062, cmpv: 2.192, mux: 1.227, rom: 7.089, mulpp: 3.224, membits: 0.5202, ctrl: 2.662, pop: 3.499 },
-      memFlipFlops: 0.955,
+      logic: { fa: 5.284, ha: 1.376, cpa2: 5.507, cpa1: 1.531, cmpc: 1.103, cmpv: 2.866, mux: 0.08069, rom: 7.02, mulpp: 3.617, rommul: 4.708, membits: 0.3973, ctrl: 4.209, pop: 3.313 },
+      memFlipFlops: 0.997,
     },
   },
 };

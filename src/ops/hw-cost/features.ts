@@ -19,6 +19,12 @@ export interface Features extends MaccCells {
   rom: number;
   /** Variable-by-variable multipliers: partial-product bits (average pooling), or the adder bits of a streamed MAC's products. */
   mulpp: number;
+  /**
+   * The adder bits of a streamed MAC's products whose weights come from a small logic ROM and that
+   * read few bits (the input element and the address): kept apart from `mulpp`, as LUT mapping builds
+   * such products far tighter than their adders.
+   */
+  rommul: number;
   /** Line-buffer memory bits read through window ports (bits × read ports). */
   membits: number;
   /** Stream control: counter and position-register bits (incremented and compared each word). */
@@ -32,10 +38,10 @@ export interface Features extends MaccCells {
 
 export type FeatureName = keyof Features;
 
-export const FEATURE_NAMES: readonly FeatureName[] = ['fa', 'ha', 'cpa2', 'cpa1', 'cmpc', 'cmpv', 'mux', 'rom', 'mulpp', 'membits', 'ctrl', 'pop'];
+export const FEATURE_NAMES: readonly FeatureName[] = ['fa', 'ha', 'cpa2', 'cpa1', 'cmpc', 'cmpv', 'mux', 'rom', 'mulpp', 'rommul', 'membits', 'ctrl', 'pop'];
 
 export function emptyFeatures(): Features {
-  return { ...emptyMacc(), cmpc: 0, cmpv: 0, mux: 0, rom: 0, mulpp: 0, membits: 0, ctrl: 0, pop: 0 };
+  return { ...emptyMacc(), cmpc: 0, cmpv: 0, mux: 0, rom: 0, mulpp: 0, rommul: 0, membits: 0, ctrl: 0, pop: 0 };
 }
 
 /** Adds `b` (times `times`) into `a`. */

@@ -96,23 +96,25 @@ export interface HardwareEstimate {
   readonly calibration: string;
 }
 
-function dspsOf(part: Pick<PartCost, 'multipliers'>, family: CostFamily, dsp: boolean): { dsps: number; mulppSaved: number } {
-  if (family !== 'xilinx' || !dsp) return { dsps: 0, mulppSaved: 0 };
+function dspsOf(part: Pick<PartCost, 'multipliers'>, family: CostFamily, dsp: boolean): { dsps: number; mulppSaved: number; rommulSaved: number } {
+  if (family !== 'xilinx' || !dsp) return { dsps: 0, mulppSaved: 0, rommulSaved: 0 };
   // synth_xilinx maps a multiplier to DSP48 blocks (25 x 18 bits each) when its operands have 2+ bits
   // and its product 9+ bits (not calibrated: the calibration builds multipliers from LUTs).
   let dsps = 0;
   let saved = 0;
+  let rommulSaved = 0;
   for (const m of part.multipliers) {
     if (m.a >= 2 && m.b >= 2 && m.a >= 9) {
       dsps += m.count * Math.ceil(m.a / 25) * Math.ceil(m.b / 18);
       saved += m.pp;
+      rommulSaved += m.rommul ?? 0;
     }
   }
-  return { dsps, mulppSaved: saved };
+  return { dsps, mulppSaved: saved, rommulSaved };
 }
 
-function cells(model: FamilyModel, f: Features, mulppSaved: number, cones: readonly Cone[] = []): number {
-  return Math.round(partCells(model, { ...f, mulpp: Math.max(0, f.mulpp - mulppSaved) }, cones));
+function cells(model: FamilyModel, f: Features, mulppSaved: number, cones: readonly Cone[] = [], rommulSaved = 0): number {
+  return Math.round(partCells(model, { ...f, mulpp: Math.max(0, f.mulpp - mulppSaved), rommul: Math.max(0, f.rommul - rommulSaved) }, cones));
 }
 
 /** Estimates the hardware `emitVerilog(graph, dir, options)` would produce. */
@@ -178,7 +180,7 @@ export function estimateHardware(graph: Graph, options: HardwareOptions): Hardwa
         name: st.node.origin.layer,
         node: st.node.id,
         kind: st.node.kind,
-        luts: cells(model, features, d.mulppSaved),
+        luts: cells(model, features, d.mulppSaved, [], d.rommulSaved),
         ffs: st.ffs + Math.round(model.memFlipFlops * st.ramBits),
         dsps: d.dsps,
         bramBits: st.memBits,

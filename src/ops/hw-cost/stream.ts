@@ -29,6 +29,8 @@ export interface Multipliers {
   readonly count: number;
   /** Their `mulpp` feature: partial-product bits, or for streamed MACs the bits of their own adders. */
   readonly pp: number;
+  /** Their `rommul` feature (products of small logic-ROM weights that read few bits). */
+  readonly rommul?: number;
 }
 
 /** Hardware of one part of the design (a stage module or the top's glue). */
@@ -137,9 +139,10 @@ function windowPart(b: PartBuilder, node: WindowNode, input: Node, fmt: ElemForm
   b.ramBits += words * CW;
   b.features.membits += words * CW * cells;
   b.features.mux += cells * CW; // cells outside the image read as zero
-  // Eight position registers with their increments and comparisons, and each cell's bounds check.
+  // Position registers with their increments and comparisons, and each cell's bounds check: six
+  // PW-bit registers (input row and column, output row and column, window top and left) and two flags.
   b.features.ctrl += PW * (8 + 2 * cells);
-  b.ffs += 8 * PW + 2;
+  b.ffs += 6 * PW + 2;
   return { params, cells, C };
 }
 
@@ -227,6 +230,152 @@ function slotMultiplier(neg: boolean, wbits: number, tz: number, inFmt: ElemForm
 }
 
 /**
+ * A logic ROM slot's weight bits (bit j of the WW-bit code, j < WW, sign-extended above): -1 a constant
+ * zero, -2 a constant one, else the index of the slot's distinct function of the address (bits with
+ * the same value in every word are one net after `opt_merge`).
+ */
+type BitPattern = readonly number[];
+
+/** A logic-ROM slot's multiplier. */
+interface BitSlot {
+  readonly pp: number;
+  readonly cells: MaccCells;
+  readonly low: number;
+  /** Its partial-product rows (signal ids below `ids`). */
+  readonly rows: readonly BitOperand[];
+  readonly ids: number;
+  /** Cells of the product with the weight's sign run as one negated row (see `signRunCells`). */
+  readonly compact: MaccCells;
+}
+
+const bitSlotCache = new Map<string, BitSlot>();
+
+/**
+ * One multiplier of a streamed MAC whose weight ROM synthesis builds from logic: `memory_map` turns
+ * the ROM into multiplexers of constants that `opt` folds before `techmap` lowers the product, so a
+ * weight bit that is the same in every word the slot holds is a constant (a zero removes its
+ * partial-product row, a one leaves the input bits as they are: no AND gates), and the bits that vary
+ * are a few functions of the address (with 2 to 4 words, one or two address bits), shared between rows.
+ * The product is then a sum of the input, shifted, over the weight bits that are not zero; its cells
+ * follow the carry-save model as in `slotMultiplier` (the range model, kept for block-RAM ROMs, whose
+ * data bits synthesis cannot see through).
+ */
+function bitSlotMultiplier(pattern: BitPattern, inFmt: ElemFormat, PW: number): BitSlot {
+  const key = `${pattern.join(',')}|${inFmt.width},${inFmt.signed ? 1 : 0},${PW}`;
+  const hit = bitSlotCache.get(key);
+  if (hit !== undefined) return hit;
+  const top = pattern.length - 1;
+  const wBit = (j: number): number => pattern[Math.min(j, top)]!;
+  const xId = (i: number): number => (i < inFmt.width ? i : inFmt.signed ? inFmt.width - 1 : -1);
+  const gates = new Set<number>();
+  const rows: BitOperand[] = [];
+  let low = PW;
+  let ids = PW;
+  for (let j = 0; j < PW; j += 1) {
+    const w = wBit(j);
+    if (w >= 0) ids = Math.max(ids, PW * (2 + w));
+    if (w === -1) continue;
+    const bits: number[] = [];
+    for (let i = 0; i + j < PW; i += 1) {
+      const x = xId(i);
+      // A constant-one weight bit passes the input bit (ids 0..PW-1); a varying one ANDs it with its net.
+      const id = x < 0 ? -1 : w === -2 ? x : PW * (1 + w) + x;
+      bits.push(id);
+      if (id >= 0) {
+        gates.add(id);
+        low = Math.min(low, i + j);
+      }
+    }
+    rows.push({ shift: j, bits });
+  }
+  const out = { pp: gates.size, cells: maccBitCells(PW, rows), low, rows, ids, compact: signRunCells(pattern, rows, inFmt, PW) };
+  bitSlotCache.set(key, out);
+  return out;
+}
+
+/**
+ * The product's cells written as a designer would: the rows of the weight's sign extension (the same
+ * varying net, or constant ones, from bit j0 up) sum to -(x AND net) * 2^j0, one row of inverted bits
+ * plus a constant, instead of PW - j0 shifted copies. The proxy for what logic optimisation leaves of a
+ * product that reads few bits (`rommul`).
+ */
+function signRunCells(pattern: BitPattern, rows: readonly BitOperand[], inFmt: ElemFormat, PW: number): MaccCells {
+  const top = pattern.length - 1;
+  const sign = pattern[top]!;
+  if (sign === -1) return maccBitCells(PW, rows);
+  let j0 = top;
+  while (j0 > 0 && pattern[j0 - 1] === sign) j0 -= 1;
+  if (PW - j0 < 2) return maccBitCells(PW, rows);
+  const kept = rows.filter((r) => r.shift < j0);
+  let constant = 1n << BigInt(j0);
+  const bits: number[] = [];
+  // Fresh ids above every row's: the inverted bits of (x AND net), or of x where the run is constant ones.
+  const base = PW * (pattern.length + 3);
+  for (let i = 0; i + j0 < PW; i += 1) {
+    const x = i < inFmt.width ? i : inFmt.signed ? inFmt.width - 1 : -1;
+    if (x < 0) {
+      // An input bit above an unsigned input is zero: its inverted product bit is a constant one.
+      constant += 1n << BigInt(i + j0);
+      bits.push(-1);
+    } else bits.push(base + x);
+  }
+  return maccBitCells(PW, [...kept, { shift: j0, bits }], constant);
+}
+
+/**
+ * The weight-bit patterns of the S x F slots of a logic weight ROM (`BitPattern`): per slot and code
+ * bit, whether it is one or zero in every word, and a hash of its values over the words (word kk*R + tt
+ * of slot (s, f) holds element tt*S + s of input word kk, zero past the word's n elements).
+ */
+function bitPatterns(codes: readonly bigint[], n: number, k: number, R: number, S: number, F: number, WW: number): BitPattern[] {
+  const bits = S * F * WW;
+  const all = new Uint8Array(bits).fill(1);
+  const any = new Uint8Array(bits);
+  const h1 = new Int32Array(bits);
+  const h2 = new Int32Array(bits);
+  const mask = (1n << BigInt(WW)) - 1n;
+  for (let kk = 0; kk < k; kk += 1) {
+    for (let e = 0; e < R * S; e += 1) {
+      const base = (e % S) * F;
+      for (let f = 0; f < F; f += 1) {
+        const c = e < n ? codes[(kk * n + e) * F + f]! : 0n;
+        const v = Number(c & mask);
+        const o = (base + f) * WW;
+        for (let j = 0; j < WW; j += 1) {
+          const b = (v >>> j) & 1;
+          if (b === 0) all[o + j] = 0;
+          else any[o + j] = 1;
+          h1[o + j] = Math.imul(h1[o + j]! ^ (b + 1), 0x01000193);
+          h2[o + j] = Math.imul(h2[o + j]! + b + 7, 0x5bd1e995) ^ (h2[o + j]! >>> 15);
+        }
+      }
+    }
+  }
+  return Array.from({ length: S * F }, (_, slot) => {
+    const nets = new Map<string, number>();
+    return Array.from({ length: WW }, (_, j) => {
+      const o = slot * WW + j;
+      if (any[o] === 0) return -1;
+      if (all[o] === 1) return -2;
+      const key = `${h1[o]},${h2[o]}`;
+      let id = nets.get(key);
+      if (id === undefined) {
+        id = nets.size;
+        nets.set(key, id);
+      }
+      return id;
+    });
+  });
+}
+
+/** The bits of a logic ROM's word that are not the same in every word. */
+function varyingBits(patterns: readonly BitPattern[]): number {
+  let n = 0;
+  for (const p of patterns) for (const bit of p) if (bit >= 0) n += 1;
+  return n;
+}
+
+/**
  * Whether `synth_xilinx` maps a ROM of `words` x `bits` to block RAM: `memory_libmap` picks the cheapest
  * of soft logic (1/64 per bit, its default ROM logic cost) and 18-kbit blocks (cost 129 each; 512 x 36 up
  * to 16k x 1 per block, brams_xc4v.txt).
@@ -239,6 +388,12 @@ export function romInBlockRam(words: number, bits: number): boolean {
 
 /** The read-port shapes of an 18-kbit block RAM (width, depth). */
 const BLOCK_SHAPES: readonly (readonly [number, number])[] = [[36, 512], [18, 1024], [9, 2048], [4, 4096], [2, 8192], [1, 16384]];
+
+/** The fewest words of a ROM `proc_rom` makes a memory. */
+const ROM_MEMORY_WORDS = 8;
+
+/** Products of logic-ROM weights reading at most this many bits (input element and address) count as `rommul`. */
+const ROM_SMALL_SUPPORT = 7;
 
 interface MacPart {
   readonly prim: 'reg' | { R: number; K: number };
@@ -275,21 +430,38 @@ function macPart(b: PartBuilder, node: MacNode, input: Node, n: number, k: numbe
   // (bias or running sum) and its S sign-extended products, and the selects.
   // A ROM synth_xilinx puts in block RAM costs no LUTs (its bits are reported in memory bits); generic
   // synthesis has no block RAM and builds every ROM from gates.
-  if (romInBlockRam(words, S * F * WW)) b.blockRamRom += romUnits(words, S * F * WW);
-  else b.features.rom += romUnits(words, S * F * WW);
+  const blockRam = romInBlockRam(words, S * F * WW);
+  if (blockRam) b.blockRamRom += romUnits(words, S * F * WW);
   b.memBits += words * S * F * WW;
   // Per ROM slot (s, f): the codes it holds over the words (word kk*R + tt holds element tt*S + s of
   // input word kk), summarized in one pass over the weights.
-  const slots = Array.from({ length: S * F }, () => ({ any: false, lo: 0n, hi: 0n, tz: PW }));
-  for (let kk = 0; kk < k; kk += 1) {
-    for (let e = 0; e < n; e += 1) {
-      const row = (kk * n + e) * F;
-      const base = (e % S) * F;
-      for (let f = 0; f < F; f += 1) addCode(slots[base + f]!, m.codes[row + f]!);
+  const slots = blockRam ? Array.from({ length: S * F }, () => ({ any: false, lo: 0n, hi: 0n, tz: PW })) : [];
+  const patterns = blockRam ? null : bitPatterns(m.codes, n, k, R, S, F, WW);
+  // A logic ROM's bits that are the same in every word are constants that fold away.
+  if (patterns !== null) b.features.rom += romUnits(words, varyingBits(patterns));
+  if (blockRam) {
+    for (let kk = 0; kk < k; kk += 1) {
+      for (let e = 0; e < n; e += 1) {
+        const row = (kk * n + e) * F;
+        const base = (e % S) * F;
+        for (let f = 0; f < F; f += 1) addCode(slots[base + f]!, m.codes[row + f]!);
+      }
     }
   }
   let active = 0;
   let pps = 0;
+  let small = 0;
+  // A logic-ROM product reads its input element and the address bits: with few of them, synthesis
+  // (ABC on a function of 6 or 7 inputs) builds it far tighter than its adders (Yosys: a 5-bit input
+  // times 2 ROM words, 5 to 16 LUTs standalone where its partial-product rows make 11 to 63 adder
+  // cells), so its cells, with the weight's sign extension as one negated row, count apart (`rommul`,
+  // fitted on its own).
+  const support = inFmt.width + clog2(words);
+  const fewInputs = patterns !== null && support <= ROM_SMALL_SUPPORT && words < ROM_MEMORY_WORDS;
+  // A product as wide as the sum is not sign-extended into it: `alumacc` then merges the multiplications
+  // into the channel's `$macc`, whose carry-save tree takes every partial product (Yosys: 3 products of
+  // 6-bit inputs and 3-word ROMs, 365 to 402 LUTs into 12- or 13-bit sums against 219 into 14 bits).
+  const merged = patterns !== null && W <= PW;
   for (let f = 0; f < F; f += 1) {
     // The channel's sum: the base (bias or running sum) plus its products shifted by the channel's
     // exponent, each sign-extended from its top bit (bits below its lowest variable bit are zeros);
@@ -299,6 +471,22 @@ function macPart(b: PartBuilder, node: MacNode, input: Node, n: number, k: numbe
     const products: BitOperand[] = [{ shift: 0, bits: Array.from({ length: W }, (_, c) => c) }];
     let id = W;
     for (let s = 0; s < S; s += 1) {
+      if (patterns !== null) {
+        const bs = bitSlotMultiplier(patterns[s * F + f]!, inFmt, PW);
+        if (bs.pp === 0) continue;
+        active += 1;
+        if (merged) {
+          if (sh < W) for (const r of bs.rows) products.push({ shift: sh + r.shift, bits: r.bits.map((x) => (x < 0 ? -1 : id + x)) });
+          id += bs.ids;
+          continue;
+        }
+        if (fewInputs) small += bs.compact.fa + bs.compact.ha + bs.compact.cpa2 + bs.compact.cpa1;
+        else pps += bs.cells.fa + bs.cells.ha + bs.cells.cpa2 + bs.cells.cpa1;
+        const bits = Array.from({ length: Math.max(W, PW) }, (_, c) => (c < bs.low ? -1 : id + Math.min(c, PW - 1)));
+        id += PW;
+        if (sh < W) products.push({ shift: sh, bits });
+        continue;
+      }
       const mul = multiplier(slots[s * F + f]!, inFmt, PW);
       if (mul.pp === 0) continue;
       active += 1;
@@ -311,7 +499,8 @@ function macPart(b: PartBuilder, node: MacNode, input: Node, n: number, k: numbe
     addCells(b.features, maccBitCells(W, products));
   }
   b.features.mulpp += pps;
-  b.multipliers.push({ a: PW, b: PW, count: active, pp: pps });
+  b.features.rommul += small;
+  b.multipliers.push({ a: PW, b: PW, count: active, pp: pps, rommul: small });
   b.features.mux += F * W + (R - 1) * S * inFmt.width;
   const TW = R > 1 ? clog2(R) : 1;
   const KB = k > 1 ? clog2(k) : 1;
@@ -319,6 +508,10 @@ function macPart(b: PartBuilder, node: MacNode, input: Node, n: number, k: numbe
   b.features.ctrl += TW + KB + AW;
   // Running sums (only when a word takes several cycles or outputs several words), the output register.
   b.ffs += (words > 1 ? F * W : 0) + F * W + 1 + (R > 1 ? TW : 0) + (k > 1 ? KB : 0) + AW;
+  // A logic ROM of 8 words or more becomes a memory (`proc_rom`) whose read port takes in the address
+  // register (`memory_dff`): its data bits that vary over the words are registered too, beside the
+  // address (Yosys: a 7-word ROM of 12 bits behind a 3-bit counter keeps 3 flip-flops, 8 words 14).
+  if (patterns !== null && words >= ROM_MEMORY_WORDS) b.ffs += varyingBits(patterns);
   finish();
   return { prim: { R, K: k }, datapath: 'rom', additions: S * F * words, reuse: R };
 }
