@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/index.js';
 import { loadMnist, prepareSplit, trainingMean } from '../src/data/mnist.js';
 import { applyWeightConstraints } from '../src/layers/constraints.js';
+import { withWeightGradientStep } from '../src/layers/weight-gradient-step.js';
 import {
   compileForMnist,
   createFloatModel,
@@ -66,7 +67,8 @@ for (const [name, make] of selected) {
     name: `${name} [1 thread]`,
     fn: async () => {
       const b = batches[s++ % BATCHES]!;
-      await withLearningPhase(1, () => single.trainOnBatch(b.x, b.y));
+      // As fitModel trains with one thread (only the weights' gradients: weight-gradient-step.ts).
+      await withWeightGradientStep(single, () => withLearningPhase(1, () => single.trainOnBatch(b.x, b.y)));
       applyWeightConstraints(single);
     },
   });

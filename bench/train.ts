@@ -8,7 +8,8 @@
  * shared machine hit all alike. Environment: BENCH_STEPS (steps per repetition, 8), BENCH_REPS (5),
  * BENCH_MODELS (comma-separated name filters), BENCH_COMPARE_CHAIN=1 (also train the quantized models
  * with the fused quantizer kernels off, in the same rounds), BENCH_COMPARE_GEMM=1 (also train every model
- * with the training kernels' GEMM routes off), QKERAS_WASM_THREADS / QKERAS_FUSED (see
+ * with the training kernels' GEMM routes off), BENCH_COMPARE_INPUT_GRAD=1 (also train every model by plain
+ * trainOnBatch, computing the first layer's input gradient that fitModel skips), QKERAS_WASM_THREADS / QKERAS_FUSED (see
  * src/backend/index.ts and src/quantizers/fused.ts). Also prints the full lab book time these rates imply.
  *
  * Profile mode (`npm run bench:train -- --profile`, or BENCH_PROFILE=1) skips the throughput table and
@@ -30,6 +31,7 @@ import {
   MNIST_INPUT_SHAPE,
 } from '../src/models/labbook.js';
 import { applyWeightConstraints } from '../src/layers/constraints.js';
+import { withWeightGradientStep } from '../src/layers/weight-gradient-step.js';
 import { setFusedKernelsEnabled } from '../src/quantizers/fused.js';
 import { setSeed, withLearningPhase } from '../src/quantizers/phase.js';
 import { modelQuantize } from '../src/utils/model-quantize.js';
@@ -121,7 +123,7 @@ if (PROFILE) {
     let step = 0;
     const trainStep = async () => {
       const b = batches[step++ % batches.length]!;
-      await withLearningPhase(1, () => model.trainOnBatch(b.x, b.y));
+      await withWeightGradientStep(model, () => withLearningPhase(1, () => model.trainOnBatch(b.x, b.y)));
       applyWeightConstraints(model);
     };
     const infer = () => {
@@ -142,14 +144,19 @@ const REPETITIONS = Number(process.env.BENCH_REPS ?? 5);
 // (their op chains), measured in the same interleaved rounds: the same-run effect of the fused kernels.
 const compareChain = process.env.BENCH_COMPARE_CHAIN === '1';
 // BENCH_COMPARE_GEMM=1 adds each model once more with the training kernels' GEMM routes switched off
-// (src/backend/kernels/gemm-routes.ts: the forward-conv filter gradient, Transpose + GEMM for xᵀ·dy).
+// (src/backend/kernels/gemm-routes.ts): the forward-conv filter gradient instead of the blocked SIMD kernel
+// (filter-grad-direct.ts), Transpose + GEMM instead of row updates for xᵀ·dy.
 const compareGemm = process.env.BENCH_COMPARE_GEMM === '1';
+// BENCH_COMPARE_INPUT_GRAD=1 adds each model once more trained by plain trainOnBatch, which also computes the
+// first layer's input gradient (fitModel's steps skip it: src/layers/weight-gradient-step.ts).
+const compareInputGrad = process.env.BENCH_COMPARE_INPUT_GRAD === '1';
 const variants = selected.flatMap(([name, make]) => [
-  { name, make, fused: true, gemm: true },
-  ...(compareChain && !name.startsWith('float') ? [{ name: `${name} [op chains]`, make, fused: false, gemm: true }] : []),
-  ...(compareGemm ? [{ name: `${name} [no GEMM routes]`, make, fused: true, gemm: false }] : []),
+  { name, make, fused: true, gemm: true, weightStep: true },
+  ...(compareChain && !name.startsWith('float') ? [{ name: `${name} [op chains]`, make, fused: false, gemm: true, weightStep: true }] : []),
+  ...(compareGemm ? [{ name: `${name} [no GEMM routes]`, make, fused: true, gemm: false, weightStep: true }] : []),
+  ...(compareInputGrad ? [{ name: `${name} [input gradient]`, make, fused: true, gemm: true, weightStep: false }] : []),
 ]);
-const built = variants.map(({ name, make, fused, gemm }) => {
+const built = variants.map(({ name, make, fused, gemm, weightStep }) => {
   const model = make();
   compileForMnist(model, 0.001);
   let step = 0;
@@ -158,7 +165,8 @@ const built = variants.map(({ name, make, fused, gemm }) => {
     const previous = setFusedKernelsEnabled(fused);
     const previousGemm = setGemmRoutesEnabled(gemm);
     try {
-      await withLearningPhase(1, () => model.trainOnBatch(b.x, b.y));
+      const run = () => withLearningPhase(1, () => model.trainOnBatch(b.x, b.y));
+      await (weightStep ? withWeightGradientStep(model, run) : run());
     } finally {
       setFusedKernelsEnabled(previous);
       setGemmRoutesEnabled(previousGemm);

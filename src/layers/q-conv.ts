@@ -20,6 +20,7 @@ import {
   type ShapeArg,
 } from './layer-utils.js';
 import { QKernelLayer, type QKernelLayerArgs } from './q-bias-layer.js';
+import { inputGradientUnused } from './weight-gradient-step.js';
 
 /** Arguments shared by QConv1D, QConv2D and QConv2DTranspose (camelCase of QKeras's). */
 export interface QConvArgs extends QKernelLayerArgs, ConvGeometryArgs {
@@ -143,6 +144,44 @@ function readMask(mask: unknown, where: string): { h: number; w: number; values:
   return { h, w, values };
 }
 
+/**
+ * tfjs's fused conv2d with its bias — the same FusedConv2D kernel forward, and backward the same kernels
+ * for the filter's and the bias's gradients (Conv2DBackpropFilter; the sum of dy over all but the channel
+ * axis) — except that the input's gradient is a zeros placeholder instead of Conv2DBackpropInput. Only
+ * for a step whose gradients nobody takes with respect to this input (./weight-gradient-step.ts).
+ */
+function fusedConv2dWeightGradients(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor | null,
+  strides: [number, number],
+  pad: 'valid' | 'same',
+  dilations: [number, number],
+): tf.Tensor4D {
+  const attrs = { strides, pad, dataFormat: 'NHWC', dilations, activation: 'linear' } as unknown as tf.NamedAttrMap;
+  const run = (inputs: tf.NamedTensorMap): tf.Tensor4D => tf.engine().runKernel(tf.FusedConv2D, inputs, attrs) as tf.Tensor4D;
+  const filterGrad = (xs: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D =>
+    tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: xs, dy }, { strides, pad, dataFormat: 'NHWC', filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  // customGrad's callback takes (...inputs, save): x, the filter and, when there is one, the bias.
+  const op = tf.customGrad((...args) => {
+    const [xs, f] = args as [tf.Tensor4D, tf.Tensor4D];
+    const b = bias === null ? undefined : (args[2] as tf.Tensor);
+    return {
+      value: run(b === undefined ? { x: xs, filter: f } : { x: xs, filter: f, bias: b }),
+      gradFunc: (dy: tf.Tensor) => {
+        const grads: tf.Tensor[] = [tf.zerosLike(xs), filterGrad(xs, dy as tf.Tensor4D)];
+        if (b !== undefined) {
+          // tfjs's fused bias gradient: dy summed over the axes the bias is broadcast along.
+          const axes = tf.backend_util.getReductionAxes(b.shape, dy.shape);
+          grads.push(tf.reshape(axes.length > 0 ? tf.sum(dy, axes) : dy, [...b.shape]));
+        }
+        return grads;
+      },
+    };
+  });
+  return (bias === null ? op(x, filter) : op(x, filter, bias)) as tf.Tensor4D;
+}
+
 /** Quantized 2-D convolution over `[batch, rows, cols, channels]`. */
 export class QConv2D extends QConvBase {
   static className = 'QConv2D';
@@ -185,6 +224,7 @@ export class QConv2D extends QConvBase {
     const strides = this.strides as [number, number];
     const dilations = this.dilationRate as [number, number];
     if (this.groups === 1) {
+      if (inputGradientUnused(this)) return fusedConv2dWeightGradients(x as tf.Tensor4D, kernel as tf.Tensor4D, bias, strides, pad, dilations);
       // tfjs's Conv2D layer runs the fused op with the bias; doing the same keeps results identical.
       return tf.fused.conv2d({
         x: x as tf.Tensor4D,

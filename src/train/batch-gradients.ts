@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { QKerasError } from '../errors.js';
 import { withLearningPhase } from '../quantizers/phase.js';
+import { withWeightGradientStep } from '../layers/weight-gradient-step.js';
 
 /** A model data-parallel training cannot train the way `trainOnBatch` does; names the layer or field. */
 export class DataParallelError extends QKerasError {}
@@ -39,7 +40,7 @@ export function batchGradients(model: tf.LayersModel, xs: tf.Tensor, ys: tf.Tens
   const metricFns = compiled.metricsTensors ?? [];
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const metricTensors: tf.Scalar[] = [];
-  const { value, grads } = withLearningPhase(1, () =>
+  const { value, grads } = withWeightGradientStep(model, () => withLearningPhase(1, () =>
     tf.variableGrads(() => {
       const out = model.apply(xs, { training: true }) as tf.Tensor;
       let total = tf.mean(lossFns[0]!(ys, out)) as tf.Scalar;
@@ -47,7 +48,7 @@ export function batchGradients(model: tf.LayersModel, xs: tf.Tensor, ys: tf.Tens
       for (const penalty of model.calculateLosses()) total = tf.add(total, penalty);
       return total;
     }, vars),
-  );
+  ));
   const ordered = vars.map((v, i): tf.Tensor => grads[v.name] ?? tf.zeros(vars[i]!.shape));
   const loss = value.dataSync()[0]!;
   const metrics = metricTensors.map((m) => m.dataSync()[0]!);

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { applyWeightConstraints } from '../layers/constraints.js';
 import { withLearningPhase } from '../quantizers/phase.js';
+import { withWeightGradientStep } from '../layers/weight-gradient-step.js';
 import { createProgress, type Progress } from './progress.js';
 import { mulberry32 } from '../utils/mulberry32.js';
 import { withDataParallel, type DataParallelTrainer } from './data-parallel.js';
@@ -128,7 +129,8 @@ async function trainOnBatch(
 ): Promise<number | number[]> {
   const xs = tf.tensor(xBuf.subarray(0, n * sampleShape.reduce((a, b) => a * b, 1)), [n, ...sampleShape]);
   const ys = tf.tensor(yBuf.subarray(0, n * classes), [n, classes]);
-  const result = await withLearningPhase(1, () => model.trainOnBatch(xs, ys));
+  // Only the weights' gradients are taken: the first layer skips its input's (weight-gradient-step.ts).
+  const result = await withWeightGradientStep(model, () => withLearningPhase(1, () => model.trainOnBatch(xs, ys)));
   // Keras applies weight constraints (QKeras's Clip) after every optimizer step; tfjs does not.
   applyWeightConstraints(model);
   xs.dispose();
