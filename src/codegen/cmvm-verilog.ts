@@ -23,10 +23,17 @@ export interface CmvmSource {
  * c = 2b - 1 enters as its bit b: weight 2w, and -w into the bias.
  */
 export function cmvmProblemOf(plans: readonly DotPlan[], ins: readonly BusRef[], width: number): { problem: CmvmProblem; sources: CmvmSource[] } {
-  const used = new Map<string, { slot: number; index: number }>();
-  for (const p of plans) for (const t of p.terms) used.set(`${t.slot}:${t.index}`, { slot: t.slot, index: t.index });
+  // A bus element as one number (buses are few, elements far fewer than 2^32): layers have many terms.
+  const key = (slot: number, index: number): number => slot * 2 ** 32 + index;
+  const used = new Map<number, { slot: number; index: number }>();
+  for (const p of plans) {
+    for (const t of p.terms) {
+      const k = key(t.slot, t.index);
+      if (!used.has(k)) used.set(k, { slot: t.slot, index: t.index });
+    }
+  }
   const sources = [...used.values()].sort((a, b) => a.slot - b.slot || a.index - b.index).map((s) => ({ ...s, pm: ins[s.slot]!.pm }));
-  const varOf = new Map(sources.map((s, i) => [`${s.slot}:${s.index}`, i]));
+  const varOf = new Map(sources.map((s, i) => [key(s.slot, s.index), i]));
   const inputs: CmvmInput[] = sources.map((s) => {
     if (s.pm) return { width: 1, signed: false, lo: 0n, hi: 1n };
     const f = ins[s.slot]!.fmt;
@@ -38,7 +45,7 @@ export function cmvmProblemOf(plans: readonly DotPlan[], ins: readonly BusRef[],
     let bias = p.bias;
     const weights = new Map<number, bigint>();
     for (const t of p.terms) {
-      const v = varOf.get(`${t.slot}:${t.index}`)!;
+      const v = varOf.get(key(t.slot, t.index))!;
       let w = t.weight;
       if (ins[t.slot]!.pm) {
         bias -= w;

@@ -131,6 +131,8 @@ function mask(width: number): bigint {
  * signed-digit form. With h = |w| >> 1 and t = |w| + h, the digits are (t & c) - (h & c), c = h ^ t.
  */
 export function nafDigits(w: bigint): { shift: number; neg: boolean }[] {
+  // Weights are usually narrow: 32-bit integer arithmetic gives the same digits without bigint shifts.
+  if (w >= -NAF_SMALL && w <= NAF_SMALL) return smallNafDigits(Number(w));
   const a = abs(w);
   const h = a >> 1n;
   const t = a + h;
@@ -141,6 +143,25 @@ export function nafDigits(w: bigint): { shift: number; neg: boolean }[] {
   for (let k = 0; (pos >> BigInt(k)) > 0n || (negBits >> BigInt(k)) > 0n; k += 1) {
     if (((pos >> BigInt(k)) & 1n) === 1n) digits.push({ shift: k, neg: w < 0n });
     if (((negBits >> BigInt(k)) & 1n) === 1n) digits.push({ shift: k, neg: w > 0n });
+  }
+  return digits;
+}
+
+/** Below this magnitude `a + (a >> 1)` stays within 31 bits. */
+const NAF_SMALL = 1n << 29n;
+
+/** `nafDigits` of a weight of magnitude below 2^29, in int32 arithmetic. */
+function smallNafDigits(w: number): { shift: number; neg: boolean }[] {
+  const a = Math.abs(w);
+  const h = a >> 1;
+  const t = a + h;
+  const c = h ^ t;
+  const pos = t & c;
+  const negBits = h & c;
+  const digits: { shift: number; neg: boolean }[] = [];
+  for (let k = 0; pos >> k > 0 || negBits >> k > 0; k += 1) {
+    if (((pos >> k) & 1) === 1) digits.push({ shift: k, neg: w < 0 });
+    if (((negBits >> k) & 1) === 1) digits.push({ shift: k, neg: w > 0 });
   }
   return digits;
 }

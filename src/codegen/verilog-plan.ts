@@ -115,7 +115,25 @@ export function windowCells(gh: AxisGeometry, gw: AxisGeometry, oh: number, ow: 
 /** Aligned integer weights and bias of a MAC node on its accumulator grid, as bigints. */
 export function alignedMac(node: MacNode, inType: IntType, acc: FixedType): { weights: bigint[]; bias: bigint[]; channels: number } {
   const a = alignMac(node, gridFrac(inType), acc.frac);
-  return { weights: Array.from(a.weights, (w) => BigInt(w)), bias: Array.from(a.bias, (b) => BigInt(b)), channels: a.channels };
+  const big = bigintOf();
+  return { weights: Array.from(a.weights, big), bias: Array.from(a.bias, big), channels: a.channels };
+}
+
+/**
+ * `BigInt` of safe integers, each distinct value converted once: a layer's weights take few distinct
+ * values (quantized codes), and converting hundreds of thousands of them one by one is most of the
+ * time a large layer's plan takes.
+ */
+function bigintOf(): (v: number) => bigint {
+  const seen = new Map<number, bigint>();
+  return (v) => {
+    let b = seen.get(v);
+    if (b === undefined) {
+      b = BigInt(v);
+      seen.set(v, b);
+    }
+    return b;
+  };
 }
 
 function macDots(node: MacNode, input: Node, acc: FixedType): DotPlan[] {
@@ -281,22 +299,29 @@ export interface MacMatrix {
  * weight is `code << shift`), so a weight ROM stores narrow codes and the shift is a wire.
  */
 export function macMatrix(node: MacNode, input: Node, acc: FixedType): MacMatrix {
-  const { weights, bias, channels } = alignedMac(node, input.type as IntType, acc);
+  // The aligned weights are safe integers (alignMac checks): shifts and codes are computed on doubles,
+  // exactly, and only the codes become bigints (layers have up to hundreds of thousands of weights).
+  const a = alignMac(node, gridFrac(input.type as IntType), acc.frac);
+  const { weights, channels } = a;
+  const big = bigintOf();
+  const bias = Array.from(a.bias, big);
   // Per channel, the largest shift that keeps every aligned weight an integer multiple of 2^shift.
   const shifts = new Array<number>(channels).fill(Infinity);
-  weights.forEach((w, i) => {
-    if (w === 0n) return;
+  for (let i = 0; i < weights.length; i += 1) {
+    const w = weights[i]!;
+    if (w === 0) continue;
     let t = 0;
-    let v = w < 0n ? -w : w;
-    while ((v & 1n) === 0n) {
-      v >>= 1n;
+    let v = Math.abs(w);
+    while (v % 2 === 0) {
+      v /= 2;
       t += 1;
     }
     const c = i % channels;
-    shifts[c] = Math.min(shifts[c]!, t);
-  });
+    if (t < shifts[c]!) shifts[c] = t;
+  }
   const sh = shifts.map((s) => (s === Infinity ? 0 : s));
-  const code = (w: bigint, c: number): bigint => w >> BigInt(sh[c]!);
+  const scale = sh.map((s) => 2 ** s);
+  const code = (w: number, c: number): bigint => big(w / scale[c]!);
   if (node.kind === 'depthwise') {
     const ws = node.weights.shape;
     const cells = ws[0]! * ws[1]!;
@@ -316,7 +341,9 @@ export function macMatrix(node: MacNode, input: Node, acc: FixedType): MacMatrix
     return { rows, cols: O, codes, shifts: sh, bias };
   }
   const rows = weights.length / channels;
-  return { rows, cols: channels, codes: weights.map((w, i) => code(w, i % channels)), shifts: sh, bias };
+  const codes = new Array<bigint>(weights.length);
+  for (let i = 0; i < weights.length; i += 1) codes[i] = code(weights[i]!, i % channels);
+  return { rows, cols: channels, codes, shifts: sh, bias };
 }
 
 /** The dot products of an unrolled MAC over one input word (reuse 1): per output, its nonzero aligned weights. */

@@ -46,11 +46,17 @@ const ZERO = 0;
 const ONE = 1;
 const FIRST_SIGNAL = 2;
 
+/** A cell's inputs as a key: one number where the ids are small enough, else a string. */
+type CellKey = number | string;
+
 /** Bits of `c mod 2^width` (the constant addend), low bit first. */
 function constantBits(c: bigint, width: number): boolean[] {
   const m = (1n << BigInt(width)) - 1n;
   const v = ((c % (m + 1n)) + (m + 1n)) & m;
-  return Array.from({ length: width }, (_, i) => ((v >> BigInt(i)) & 1n) === 1n);
+  const digits = v.toString(2);
+  const out = new Array<boolean>(width);
+  for (let i = 0; i < width; i += 1) out[i] = i < digits.length && digits[digits.length - 1 - i] === '1';
+  return out;
 }
 
 /**
@@ -68,16 +74,30 @@ export interface BitOperand {
  * partial sums); otherwise the bits above an operand are zero.
  */
 export function maccCells(width: number, operands: readonly Operand[], constant: bigint = 0n, signedOperands = false): MaccCells {
+  if (width <= 0) return emptyMacc();
+  // Each operand bit is its own signal, numbered in operand order (what `maccBitCells` would be given),
+  // placed straight into its column.
+  const columns: number[][] = Array.from({ length: width }, () => []);
   let next = 0;
-  const ops: BitOperand[] = operands.map((op) => {
-    const bits = Array.from({ length: op.width }, () => next++);
-    if (signedOperands && op.width > 0) {
-      const top = bits[op.width - 1]!;
-      for (let c = op.shift + op.width; c < width; c += 1) bits.push(top);
+  let maxId = -1;
+  for (const op of operands) {
+    for (let k = 0; k < op.width; k += 1) {
+      const id = next++;
+      const c = op.shift + k;
+      if (c < 0 || c >= width) continue;
+      columns[c]!.push(id);
+      maxId = id;
     }
-    return { shift: op.shift, bits };
-  });
-  return maccBitCells(width, ops, constant);
+    if (signedOperands && op.width > 0) {
+      const top = next - 1;
+      for (let c = op.shift + op.width; c < width; c += 1) {
+        if (c < 0) continue;
+        columns[c]!.push(top);
+        if (top > maxId) maxId = top;
+      }
+    }
+  }
+  return columnCells(width, columns, maxId, constant);
 }
 
 /**
@@ -89,28 +109,39 @@ export function maccCells(width: number, operands: readonly Operand[], constant:
  */
 export function maccBitCells(width: number, operands: readonly BitOperand[], constant: bigint = 0n): MaccCells {
   const W = width;
-  const cells = emptyMacc();
-  if (W <= 0) return cells;
+  if (W <= 0) return emptyMacc();
   // Column contents in operand order: Yosys keeps each column's bits sorted by signal, and operands
   // are built one after the other, so a column lists its operands' bits in operand order.
   const columns: number[][] = Array.from({ length: W }, () => []);
   let maxId = -1;
   for (const op of operands) {
-    op.bits.forEach((id, k) => {
+    const bits = op.bits;
+    for (let k = 0; k < bits.length; k += 1) {
+      const id = bits[k]!;
       const c = op.shift + k;
-      if (id < 0 || c < 0 || c >= W) return;
+      if (id < 0 || c < 0 || c >= W) continue;
       columns[c]!.push(id);
       if (id > maxId) maxId = id;
-    });
+    }
   }
+  return columnCells(W, columns, maxId, constant);
+}
+
+/** `maccBitCells` of the operand bits sorted into their columns (`maxId`: the largest signal id). */
+function columnCells(W: number, columns: readonly number[][], maxId: number, constant: bigint): MaccCells {
+  const cells = emptyMacc();
   const ones = constantBits(constant, W).map((b) => (b ? 1 : 0));
   let height = 0;
   for (let c = 0; c < W; c += 1) height = Math.max(height, columns[c]!.length + ones[c]!);
   if (height === 0) return cells;
   // Signal ids inside: constants below FIRST_SIGNAL, operand signals shifted up, new signals after.
   let fresh = maxId + 1 + FIRST_SIGNAL;
-  const made = new Map<string, number>();
-  const gate = (key: string): number => {
+  // Structural hashing of the derived signals: an inverter per signal, a sum and a carry per input
+  // triple, each made once (ids in order of first use).
+  const inverters = new Map<number, number>();
+  const sums = new Map<CellKey, number>();
+  const carries = new Map<CellKey, number>();
+  const gate = (made: Map<CellKey, number>, key: CellKey): number => {
     let id = made.get(key);
     if (id === undefined) {
       id = fresh;
@@ -160,7 +191,10 @@ export function maccBitCells(width: number, operands: readonly BitOperand[], con
     }
   }
 
-  const counted = new Set<string>();
+  // Every reduction makes at most two signals per column: the ids stay below `bound`, and a cell's inputs
+  // (the count of constant ones, three signal ids) pack into one exact double while bound^3 * 4 < 2^53.
+  const bound = fresh + 2 * W * rows.length + 1;
+  const packed = 4 * bound ** 3 < Number.MAX_SAFE_INTEGER;
   let level = rows;
   while (level.length > 2) {
     const next: Int32Array[] = [];
@@ -176,9 +210,23 @@ export function maccBitCells(width: number, operands: readonly BitOperand[], con
         let p = a[c]!;
         let q = b[c]!;
         let r = d[c]!;
-        if (p > q) [p, q] = [q, p];
-        if (q > r) [q, r] = [r, q];
-        if (p > q) [p, q] = [q, p];
+        // (Swaps through a temporary: a destructuring swap allocates until the function is optimized.)
+        let t: number;
+        if (p > q) {
+          t = p;
+          p = q;
+          q = t;
+        }
+        if (q > r) {
+          t = q;
+          q = r;
+          r = t;
+        }
+        if (p > q) {
+          t = p;
+          p = q;
+          q = t;
+        }
         const v = (p >= FIRST_SIGNAL ? 1 : 0) + (q >= FIRST_SIGNAL ? 1 : 0) + (r >= FIRST_SIGNAL ? 1 : 0);
         const k = (p === ONE ? 1 : 0) + (q === ONE ? 1 : 0) + (r === ONE ? 1 : 0);
         if (v === 0) {
@@ -188,21 +236,28 @@ export function maccBitCells(width: number, operands: readonly BitOperand[], con
         }
         if (v === 1 && k < 2) {
           // A wire (and with a constant one, its inverse and a carry of the signal itself).
-          sum[c] = k === 0 ? r : gate(`n${r}`);
+          sum[c] = k === 0 ? r : gate(inverters, r);
           if (c + 1 < W) carry[c + 1] = k === 1 ? r : ZERO;
           continue;
         }
         // Three signals: a full adder; two (with or without a constant one): two 2-input functions. Cells
         // with the same inputs exist once. (A signal with two constant ones: the signal and a carry
         // counted as a signal, as the cell counts were fitted.)
-        const key = `${k}:${p},${q},${r}`;
-        if (v >= 2 && !counted.has(key)) {
-          counted.add(key);
-          if (v === 3) cells.fa += 1;
-          else cells.ha += 1;
+        const key: CellKey = packed ? ((k * bound + p) * bound + q) * bound + r : `${k}:${p},${q},${r}`;
+        if (v === 1) sum[c] = r;
+        else {
+          // A cell first met here (its sum signal is new) is counted.
+          let id = sums.get(key);
+          if (id === undefined) {
+            if (v === 3) cells.fa += 1;
+            else cells.ha += 1;
+            id = fresh;
+            fresh += 1;
+            sums.set(key, id);
+          }
+          sum[c] = id;
         }
-        sum[c] = v === 1 ? r : gate(`s${key}`);
-        if (c + 1 < W) carry[c + 1] = gate(`c${key}`);
+        if (c + 1 < W) carry[c + 1] = gate(carries, key);
       }
       const extra = treeBits.pop();
       if (extra !== undefined) carry[0] = extra;
