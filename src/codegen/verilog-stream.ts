@@ -218,7 +218,8 @@ function windowLines(node: WindowNode, input: Node, fmt: ElemFormat): { lines: s
 
 const ONE: Dyadic = { code: 1, exp: 0 };
 
-function avgFactors(node: AvgPoolNode, input: Node, accFrac: number): bigint[] {
+/** The factor per count of a window's cells inside the image (0 for counts that never occur), on the accumulator grid. */
+export function avgFactors(node: AvgPoolNode, input: Node, accFrac: number): bigint[] {
   const [gh, gw] = windowAxes(node, input.shape);
   const counts = new Set<number>();
   for (let oh = 0; oh < gh.outSize; oh += 1) for (let ow = 0; ow < gw.outSize; ow += 1) counts.add(windowCells(gh, gw, oh, ow).length);

@@ -17,6 +17,7 @@ import {
   type Weights,
 } from '../../src/ir/index.js';
 import { rng } from '../ir/reference.js';
+import { holdoutSet1 } from './hw-cost-holdout-1.js';
 
 export type WeightSpec = { readonly kind: 'bits'; readonly bits: number } | { readonly kind: 'po2' | 'ternary' | 'binary' };
 
@@ -366,5 +367,7 @@ export function calibrationGrid(): DesignSpec[] {
   grid.push(romDense([20, 20, 8], 10, W.b3, 2, true, 1050));
   grid.push(romDense([16, 32, 12], 8, W.b4, 3, false, 1051));
   grid.push(romDense([24, 24, 16], 10, W.b3, 2, true, 1052));
+  // The first independent hold-out set, consumed (measured once, then seen): ordinary training designs.
+  grid.push(...holdoutSet1());
   return grid.map((d) => (HELD_BACK.has(d.name) ? { ...d, heldBack: true } : d));
 }

@@ -12,12 +12,12 @@ export const CALIBRATION: CostModel = {
   date: "2026-11-26",
   families: {
     xilinx: {
-      logic: { fa: 2.002, ha: 1.04, cpa2: 0, cpa1: 0.7114, cmpc: 0.3199, cmpv: 0, mux: 1.325, rom: 2.698, mulpp: 1.11, rommul: 0.5752, membits: 0, ctrl: 0.5952, pop: 0.9053 },
+      logic: { fa: 1.932, ha: 1.089, cpa2: 0, cpa1: 0.2686, cmpc: 0.5385, cmpv: 0, mux: 1.375, rom: 3.732, mulpp: 1.063, rommul: 0.5309, membits: 0, ctrl: 0.8311, pop: 1.208 },
       memFlipFlops: 0,
     },
     generic: {
-      logic: { fa: 5.284, ha: 1.376, cpa2: 5.507, cpa1: 1.531, cmpc: 1.103, cmpv: 2.866, mux: 0.08069, rom: 7.02, mulpp: 3.617, rommul: 4.708, membits: 0.3973, ctrl: 4.209, pop: 3.313 },
-      memFlipFlops: 0.997,
+      logic: { fa: 5.318, ha: 1.75, cpa2: 7.061, cpa1: 0, cmpc: 0.7756, cmpv: 2.794, mux: 0.2114, rom: 6.705, mulpp: 3.646, rommul: 5.015, membits: 0.3836, ctrl: 4.486, pop: 4.053 },
+      memFlipFlops: 0.998,
     },
   },
 };

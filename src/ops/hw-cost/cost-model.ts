@@ -40,10 +40,17 @@ export function tabledCones(model: FamilyModel, cones: readonly Cone[]): { featu
   const features = emptyFeatures();
   let luts = 0;
   for (const c of cones) {
+    const whole = logicCells(model, c.features);
     const table = tableLuts(c.support, c.bits);
-    if (table < logicCells(model, c.features)) {
+    // Or only the tail after the inner value as a table of the value's bits.
+    const tailTable = c.tail === undefined ? Infinity : tableLuts(c.tail.support, c.bits);
+    const tail = c.tail === undefined ? Infinity : whole - logicCells(model, c.tail.features) + tailTable;
+    if (table < whole && table <= tail) {
       addFeatures(features, c.features, c.count);
       luts += table * c.count;
+    } else if (tail < whole) {
+      addFeatures(features, c.tail!.features, c.count);
+      luts += tailTable * c.count;
     }
   }
   return { features, luts };

@@ -77,6 +77,13 @@ export interface Cone {
   readonly bits: number;
   /** How many identical cones. */
   readonly count: number;
+  /**
+   * The cone's logic after an inner value of `support` bits that it alone depends on (an XNOR row's
+   * popcount: the bias, the shift and the requantizer read only the count): that part may become a
+   * table of the value's bits instead, the value's own logic staying (`features` of the tail are
+   * part of the cone's).
+   */
+  readonly tail?: { readonly features: Features; readonly support: number };
 }
 
 export const MAX_CONE_SUPPORT = 10;

@@ -37,11 +37,15 @@ export function accumulatorCones(plans: readonly DotPlan[], ins: readonly BusRef
   const cones: Cone[] = [];
   plans.forEach((p, o) => {
     const support = rowSupport(p, ins);
-    if (support > MAX_CONE_SUPPORT) return;
+    // An XNOR row: after its popcount of t agreeing bits, the rest reads only the count's bits.
+    const t = dot.kind === 'xnor' ? p.terms.filter((x) => x.weight !== 0n).length : 0;
+    const countBits = clog2(t + 1);
+    if (support > MAX_CONE_SUPPORT && (t === 0 || countBits >= support)) return;
     const features = emptyFeatures();
     addFeatures(features, dot.rows![o]!);
     addFeatures(features, rq);
-    cones.push({ features, support, bits, count: 1 });
+    const tail = t > 0 && countBits < support ? { features: { ...features, pop: 0 }, support: countBits } : undefined;
+    cones.push({ features, support, bits, count: 1, ...(tail === undefined ? {} : { tail }) });
   });
   return cones;
 }

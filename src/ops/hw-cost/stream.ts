@@ -21,6 +21,7 @@ import { emptyMacc, maccBitCells, maccCells, type BitOperand, type MaccCells } f
 import { dotCost } from './dot-cost.js';
 import { ruleFeatures } from './rule-cost.js';
 import { bodyCost } from './layer-cost.js';
+import { avgFactors } from '../../codegen/verilog-stream.js';
 import { lineBufferRows, type Prim, type StreamNetwork, type WindowParams } from './stream-sim.js';
 
 export interface Multipliers {
@@ -633,11 +634,22 @@ export function streamStructure(g: Graph, options: { reuse?: number | Readonly<R
         const w = windowStage(n);
         const acc = accumulatorType(n, [input]);
         const A = acc.width;
-        // Per channel: the window sum, times the factor chosen by the count of cells inside the image.
+        // Per channel: the window sum, times the factor chosen by the count of cells inside the image
+        // (a table of the counts). Only the factor bits that are one for some count make partial-product
+        // rows (shifted copies of the sum), and only those that differ between counts are table logic:
+        // the rest are constants that fold away (Yosys: a 2 x 2 pool's factors 0 and 4 leave one row of
+        // AND gates, no adders; that stage measured 157 LUTs where a 9 x 9 multiplier made it 322).
         addCells(b.features, maccCells(A, Array.from({ length: w.cells }, () => ({ width: x.fmt.width, shift: 0 })), 0n, x.fmt.signed), w.C);
-        b.features.mulpp += w.C * ((A * (A + 1)) / 2);
-        b.multipliers.push({ a: A, b: A, count: w.C, pp: w.C * ((A * (A + 1)) / 2) });
-        b.features.rom += romUnits(w.cells + 1, A);
+        const mask = (1n << BigInt(A)) - 1n;
+        const codes = avgFactors(n, input, acc.frac).map((f) => f & mask);
+        const someOne = codes.reduce((a, c) => a | c, 0n);
+        const varying = someOne & ~codes.reduce((a, c) => a & c, mask);
+        const rows = Array.from({ length: A }, (_, j) => j).filter((j) => ((someOne >> BigInt(j)) & 1n) === 1n);
+        const mul = maccCells(A, rows.map((j) => ({ width: A - j, shift: j })));
+        const pp = w.C * (mul.fa + mul.ha + mul.cpa2 + mul.cpa1);
+        b.features.mulpp += pp;
+        b.multipliers.push({ a: A, b: A, count: w.C, pp });
+        b.features.rom += romUnits(w.cells + 1, [...varying.toString(2)].filter((c) => c === '1').length);
         b.reg(w.C * A);
         if (n.requant !== null) addFeatures(b.features, ruleFeatures(n.requant.rule, acc, n.type as IntType, w.C));
         outCh = channel(outBeats);
