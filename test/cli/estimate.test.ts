@@ -89,6 +89,11 @@ describe('qkeras estimate', () => {
     const share = await runCli('estimate', model, '--input-quantizer', Q_IN, '--arch', 'stream', '--share');
     expect(share.code).toBe(1);
     expect(share.stderr).toMatch(/^error: --share applies to --arch parallel only/);
+    // A parallel design over --max-macs is refused as `compile --target verilog` refuses it.
+    const big = await runCli('estimate', model, '--input-quantizer', Q_IN, '--max-macs', '1');
+    expect(big.code).toBe(1);
+    expect(big.stderr).toMatch(/constant multiplications .*more than the limit of 1\b/);
+    expect(big.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 });
 

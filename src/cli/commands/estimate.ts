@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadModel } from '../../engines/loaded-model.js';
 import { COST_FAMILIES, estimateHardware, type CostFamily, type HardwareEstimate, type LayerEstimate } from '../../ops/hw-cost/index.js';
-import { ARCH_HELP, PIPELINE_HELP, REUSE_HELP, SHARE_HELP, parseArchFlag, parsePipelineFlag, parseReuseFlag, parseShareFlag, type HwFlags } from './hw-flags.js';
+import { ARCH_HELP, MAX_MACS_HELP, PIPELINE_HELP, REUSE_HELP, SHARE_HELP, parseArchFlag, parseMaxMacsFlag, parsePipelineFlag, parseReuseFlag, parseShareFlag, type HwFlags } from './hw-flags.js';
 
 interface EstimateFlags extends HwFlags {
   readonly family?: string;
@@ -18,6 +18,7 @@ interface EstimateFlags extends HwFlags {
   readonly dsp?: boolean;
   readonly inputQuantizer?: string;
   readonly weights?: string;
+  readonly maxMacs?: string;
 }
 
 /** The estimate as `--json` prints it: synth's field names, without the internal feature counts. */
@@ -76,6 +77,7 @@ export async function runEstimate(modelPath: string, flags: EstimateFlags, log: 
     share,
     family,
     dsp: flags.dsp !== false,
+    ...(arch === 'parallel' ? { maxParallelMacs: parseMaxMacsFlag(flags.maxMacs) } : {}),
   });
   const ms = performance.now() - t0;
   const result: EstimateResult = {
@@ -103,6 +105,7 @@ export function registerEstimate(program: Command): void {
     .option('--reuse <factors>', REUSE_HELP)
     .option('--pipeline <n>', PIPELINE_HELP)
     .option('--share', SHARE_HELP)
+    .option('--max-macs <n>', MAX_MACS_HELP)
     .option('--no-dsp', 'xilinx: build multipliers from LUTs instead of DSP blocks (synth_xilinx -nodsp)')
     .option('--input-quantizer <quantizer>', 'QKeras quantizer of the model input, e.g. "quantized_bits(8,0,1)" (needed when the model has none)')
     .option('--weights <file>', 'HDF5 weights for a Keras model JSON')

@@ -15,6 +15,7 @@ import type { Graph } from '../../ir/graph.js';
 import type { Node } from '../../ir/nodes.js';
 import { rederive } from '../../ir/builder.js';
 import { assertValid } from '../../ir/check.js';
+import { DEFAULT_MAX_PARALLEL_MACS, checkParallelSize } from '../../codegen/verilog-size.js';
 import { ConfigError } from '../../errors.js';
 import type { VerilogArch } from '../../codegen/verilog-manifest.js';
 import type { DotKind } from '../../codegen/verilog-datapath.js';
@@ -42,6 +43,12 @@ export interface HardwareOptions {
   readonly samples?: number;
   /** Coefficients (default: the calibrated ones). */
   readonly model?: CostModel;
+  /**
+   * Parallel: the most constant multiplications the design may unroll (as `emitVerilog`: default 65,536,
+   * `Infinity` for no limit). A design the emitter would refuse is refused here too, with the same
+   * `DesignTooLargeError`, before seconds are spent costing it.
+   */
+  readonly maxParallelMacs?: number;
 }
 
 export interface LayerEstimate {
@@ -128,6 +135,11 @@ export function estimateHardware(graph: Graph, options: HardwareOptions): Hardwa
   if (!Number.isInteger(samples) || samples < 2) throw new ConfigError('estimateHardware', 'samples', samples, 'an integer of at least 2');
   const model = (options.model ?? CALIBRATION).families[family];
   const dsp = options.dsp ?? true;
+  if (options.arch === 'parallel') {
+    const limit = options.maxParallelMacs ?? DEFAULT_MAX_PARALLEL_MACS;
+    if (typeof limit !== 'number' || !(limit >= 0)) throw new ConfigError('estimateHardware', 'maxParallelMacs', limit, 'a non-negative number (Infinity for no limit)');
+    checkParallelSize(graph, limit);
+  }
   const g = rederive(graph);
   assertValid(g, { float32: false });
 
