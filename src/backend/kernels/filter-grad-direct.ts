@@ -16,7 +16,8 @@
  * (which keeps NaN and infinities in dy visible exactly as it does). test/backend/gemm-routes.test.ts
  * compares the routes bit for bit.
  */
-import { heapHasRoomAfter, heapOffset, SimdKernelSet } from '../simd/heap.js';
+import { Worker } from 'node:worker_threads';
+import { heapHasRoomAfter, heapOffset, memoryOf, SimdKernelSet } from '../simd/heap.js';
 import { assembleFunctions, OP, simd, sleb, uleb, VALTYPE, type WasmFunction, type WasmMemory } from '../simd/simd-kernel.js';
 import type { ConvGeometry } from './conv-geometry.js';
 import type { Info, WasmScope } from './wasm-ops.js';
@@ -76,9 +77,8 @@ function fgradFunction(vectors: number): WasmFunction {
   return { name: `fgrad_v${vectors}`, type: [0x60, ...uleb(params.length), ...params, 0x00], code: [...uleb(body.length), ...body] };
 }
 
-const kernels = new SimdKernelSet({
-  assemble: (memory: WasmMemory) => assembleFunctions(Array.from({ length: MAX_VECTORS }, (_, i) => fgradFunction(i + 1)), memory),
-});
+const moduleBytes = (memory: WasmMemory): Uint8Array => assembleFunctions(Array.from({ length: MAX_VECTORS }, (_, i) => fgradFunction(i + 1)), memory);
+const kernels = new SimdKernelSet({ assemble: moduleBytes });
 
 /** Output channels rounded up to whole vectors (the kernel's lanes past Co are computed and dropped). */
 function paddedChannels(g: ConvGeometry): number {
@@ -112,30 +112,151 @@ export function filterGradDirect(scope: WasmScope, x: Info, dy: Info, g: ConvGeo
   const xBase = heapOffset(scope.backend, xT);
   const dyBase = heapOffset(scope.backend, dyT);
   const zeroBase = heapOffset(scope.backend, zeros);
-  const accStride = coPad * 4;
-  const groups: Array<{ col: number; fn: (...args: number[]) => void }> = [];
-  for (let col = 0; col < coPad; col += 4 * vectors) {
-    groups.push({ col, fn: fns[`fgrad_v${Math.min(vectors, (coPad - col) / 4)}`]! });
-  }
-  for (let i = 0; i < g.outH; i++) {
-    for (let j = 0; j < g.outW; j++) {
-      const dyBlock = dyBase + (i * g.outW + j) * g.batch * g.outC * 4;
-      for (let a = 0; a < g.kH; a++) {
-        const y = i * g.sH + a * g.dH - g.padTop;
-        for (let b = 0; b < g.kW; b++) {
-          const xc = j * g.sW + b * g.dW - g.padLeft;
-          const inside = y >= 0 && y < g.inH && xc >= 0 && xc < g.inW;
-          // A padding tap reads N zeros for every channel (row stride 0, step one float).
-          const xPtr = inside ? xBase + (y * g.inW + xc) * g.batch * g.inC * 4 : zeroBase;
-          const xRowStride = inside ? 4 : 0;
-          const xStep = inside ? g.inC * 4 : 4;
-          const accRow = accBase + (a * g.kW + b) * g.inC * accStride;
-          for (const { col, fn } of groups) fn(accRow + col * 4, accStride, xPtr, xRowStride, xStep, dyBlock + col * 4, g.outC * 4, g.inC, g.batch);
-        }
-      }
-    }
+  const job = [
+    g.outH, g.outW, g.kH, g.kW, g.sH, g.sW, g.dH, g.dW, g.padTop, g.padLeft, g.inH, g.inW, g.inC, g.batch, g.outC,
+    coPad, vectors, accBase, xBase, dyBase, zeroBase,
+  ];
+  const taps = g.kH * g.kW;
+  const helper = rowsTotal * g.outH * g.outW * g.batch >= HELPER_MIN_WORK ? helperThread(scope) : null;
+  if (helper === null) {
+    runFilterGradBlocks(fns, [...job, 0, g.inC, 0, taps]);
+  } else {
+    // Half the outputs on the helper thread, half here: rows of dW (input channels), or taps when there is
+    // one channel. Each output is still summed by one thread in block order: the same bits.
+    const [mine, theirs] = g.inC > 1
+      ? [[0, g.inC >> 1, 0, taps], [g.inC >> 1, g.inC, 0, taps]]
+      : [[0, 1, 0, taps >> 1], [0, 1, taps >> 1, taps]];
+    helper.run([...job, ...theirs], () => runFilterGradBlocks(fns, [...job, ...mine]));
+    helperRuns += 1;
   }
   if (coPad === g.outC) return scope.reshape(acc, [g.kH, g.kW, g.inC, g.outC]);
   const cropped = scope.crop4d(scope.reshape(acc, [1, 1, rowsTotal, coPad]), [0, 0, 0, 0], [1, 1, rowsTotal, g.outC]);
   return scope.reshape(cropped, [g.kH, g.kW, g.inC, g.outC]);
+}
+
+/**
+ * The kernel calls for rows [r0, r1) of each tap's input channels and taps [t0, t1), over every block (output
+ * pixel) in order. Self-contained (no outer references, numbers only), because the helper thread runs its
+ * source text: `job` is [outH, outW, kH, kW, sH, sW, dH, dW, padTop, padLeft, inH, inW, inC, batch, outC,
+ * coPad, vectors, accBase, xBase, dyBase, zeroBase, r0, r1, t0, t1] (byte addresses; x and dy transposed to
+ * [H, W, N, C]).
+ */
+export function runFilterGradBlocks(fns: Record<string, (...args: number[]) => void>, job: ArrayLike<number>): void {
+  const [outH, outW, , kW, sH, sW, dH, dW, padTop, padLeft, inH, inW, inC, batch, outC, coPad, vectors, accBase, xBase, dyBase, zeroBase, r0, r1, t0, t1] =
+    Array.from(job) as number[];
+  const accStride = coPad! * 4;
+  const cols: number[] = [];
+  const calls: Array<(...args: number[]) => void> = [];
+  for (let col = 0; col < coPad!; col += 4 * vectors!) {
+    cols.push(col);
+    calls.push(fns[`fgrad_v${Math.min(vectors!, (coPad! - col) / 4)}`]!);
+  }
+  const rows = r1! - r0!;
+  for (let i = 0; i < outH!; i++) {
+    for (let j = 0; j < outW!; j++) {
+      const dyBlock = dyBase! + (i * outW! + j) * batch! * outC! * 4;
+      for (let t = t0!; t < t1!; t++) {
+        const a = Math.floor(t / kW!);
+        const b = t - a * kW!;
+        const y = i * sH! + a * dH! - padTop!;
+        const xc = j * sW! + b * dW! - padLeft!;
+        const inside = y >= 0 && y < inH! && xc >= 0 && xc < inW!;
+        // A padding tap reads N zeros for every channel (row stride 0, step one float).
+        const xPtr = inside ? xBase! + ((y * inW! + xc) * batch! * inC! + r0!) * 4 : zeroBase!;
+        const xRowStride = inside ? 4 : 0;
+        const xStep = inside ? inC! * 4 : 4;
+        const accRow = accBase! + (t * inC! + r0!) * accStride;
+        for (let k = 0; k < cols.length; k++) calls[k]!(accRow + cols[k]! * 4, accStride, xPtr, xRowStride, xStep, dyBlock + cols[k]! * 4, outC! * 4, rows, batch!);
+      }
+    }
+  }
+}
+
+/** Problems below this many multiply-add rows (kH*kW*Ci x Ho*Wo*N) run on one thread. */
+const HELPER_MIN_WORK = 50_000;
+
+/**
+ * A second thread for the filter gradient when the backend is tfjs's multi-threaded build
+ * (QKERAS_WASM_THREADS): XNNPACK's pool parallelises its own kernels, not this one, so without a helper this
+ * kernel would run on one core while the other waits. The helper is a worker thread with its own instance
+ * of the kernel module on the backend's shared memory; it runs `runFilterGradBlocks` for its half of the
+ * outputs when told through a shared control word, and the caller waits (Atomics) for it.
+ */
+class FilterGradHelper {
+  private readonly control: Int32Array;
+  private readonly job: Float64Array;
+  private seq = 0;
+  private broken: string | null = null;
+
+  constructor(memory: WasmMemory, bytes: Uint8Array) {
+    // [0] request number (-1: exit), [1] last request done, [2] 1 once ready, [3] 1 if a request failed.
+    const control = new SharedArrayBuffer(16);
+    const job = new SharedArrayBuffer(8 * 32);
+    this.control = new Int32Array(control);
+    this.job = new Float64Array(job);
+    const source = `
+      const { workerData } = require('node:worker_threads');
+      const { bytes, memory, control, job } = workerData;
+      const c = new Int32Array(control);
+      const j = new Float64Array(job);
+      const run = ${runFilterGradBlocks.toString()};
+      const fns = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+      Atomics.store(c, 2, 1);
+      let seen = 0;
+      for (;;) {
+        Atomics.wait(c, 0, seen);
+        seen = Atomics.load(c, 0);
+        if (seen < 0) break;
+        try { run(fns, j); } catch (e) { Atomics.store(c, 3, 1); }
+        Atomics.store(c, 1, seen);
+        Atomics.notify(c, 1);
+      }`;
+    const worker = new Worker(source, { eval: true, workerData: { bytes, memory, control, job } });
+    // An idle helper must not keep the process alive.
+    worker.unref();
+    worker.on('error', (e) => (this.broken = e.message));
+    worker.on('exit', () => (this.broken ??= 'exited'));
+  }
+
+  /** True once the helper has instantiated its kernels and has not failed. */
+  get ready(): boolean {
+    return this.broken === null && Atomics.load(this.control, 2) === 1;
+  }
+
+  /** Runs `theirs` on the helper while `mine()` runs here, and returns when both are done. */
+  run(theirs: readonly number[], mine: () => void): void {
+    this.job.set(theirs);
+    const seq = ++this.seq;
+    Atomics.store(this.control, 0, seq);
+    Atomics.notify(this.control, 0);
+    mine();
+    let done: number;
+    while ((done = Atomics.load(this.control, 1)) !== seq) {
+      if (Atomics.wait(this.control, 1, done, 60_000) === 'timed-out' || this.broken !== null) {
+        throw new Error(`filter gradient helper thread: no answer (${this.broken ?? 'timed out after 60 s'})`);
+      }
+    }
+    if (Atomics.load(this.control, 3) !== 0) throw new Error('filter gradient helper thread: its kernel calls failed');
+  }
+}
+
+const helpers = new WeakMap<WasmMemory, FilterGradHelper>();
+let helperRuns = 0;
+
+/** How many filter gradients a helper thread has shared so far in this process (tests check it ran). */
+export function filterGradHelperRuns(): number {
+  return helperRuns;
+}
+
+/** The helper for the backend's memory when that memory is shared (threaded build) and the helper is ready. */
+function helperThread(scope: WasmScope): FilterGradHelper | null {
+  const memory = memoryOf(scope.backend);
+  if (!(typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer)) return null;
+  let helper = helpers.get(memory);
+  if (helper === undefined) {
+    helper = new FilterGradHelper(memory, moduleBytes(memory));
+    helpers.set(memory, helper);
+  }
+  // Until it is ready (its first milliseconds) this thread does all the work.
+  return helper.ready ? helper : null;
 }

@@ -39,7 +39,7 @@ export function withSimd<T>(on: boolean, fn: () => T): T {
 }
 
 /** The backend's WebAssembly.Memory (emscripten exports it as `memory`). */
-function memoryOf(backend: BackendWasm): WasmMemory {
+export function memoryOf(backend: BackendWasm): WasmMemory {
   const wasm = backend.wasm as unknown as { asm?: { memory?: WasmMemory }; wasmMemory?: WasmMemory };
   const memory = wasm.asm?.memory ?? wasm.wasmMemory;
   if (!(memory instanceof WebAssemblyApi.Memory)) throw new Error('tfjs wasm backend: its WebAssembly.Memory is not reachable');
