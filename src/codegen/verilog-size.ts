@@ -7,7 +7,7 @@
  */
 import type { Graph } from '../ir/graph.js';
 import { outChannels, type MacNode, type Node } from '../ir/nodes.js';
-import { UnsupportedError } from '../errors.js';
+import { ConfigError, UnsupportedError } from '../errors.js';
 
 /**
  * Default limit on the constant multiplications a parallel design may unroll. 2^16 already is a large
@@ -74,8 +74,13 @@ export class DesignTooLargeError extends UnsupportedError {
   }
 }
 
-/** Throws `DesignTooLargeError` when the parallel design of `g` would unroll more than `limit` multiplications. */
-export function checkParallelSize(g: Graph, limit: number = DEFAULT_MAX_PARALLEL_MACS): void {
+/**
+ * Throws `DesignTooLargeError` when the parallel design of `g` would unroll more than `limit` multiplications
+ * (default DEFAULT_MAX_PARALLEL_MACS), and a ConfigError naming `where` when `limit` is not a non-negative
+ * number. The Verilog emitter and the hardware-cost estimator both call it first, so they refuse the same designs.
+ */
+export function checkParallelSize(g: Graph, limit: unknown = DEFAULT_MAX_PARALLEL_MACS, where = 'emitVerilog'): void {
+  if (typeof limit !== 'number' || !(limit >= 0)) throw new ConfigError(where, 'maxParallelMacs', limit, 'a non-negative number (Infinity for no limit)');
   const layers = parallelMacs(g);
   const total = layers.reduce((a, l) => a + l.macs, 0);
   if (total > limit) throw new DesignTooLargeError(g.name, total, limit, layers);

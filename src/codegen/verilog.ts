@@ -25,7 +25,7 @@ import { generateStream } from './verilog-stream.js';
 import { MANIFEST_FORMAT, type VerilogArch, type VerilogManifest } from './verilog-manifest.js';
 import { handWrittenModules, TemplateSet, type GeneratedFile } from './verilog-templates.js';
 import { ConfigError } from '../errors.js';
-import { DEFAULT_MAX_PARALLEL_MACS, checkParallelSize } from './verilog-size.js';
+import { checkParallelSize } from './verilog-size.js';
 
 export interface VerilogOptions {
   readonly arch: VerilogArch;
@@ -70,10 +70,8 @@ export function generateVerilog(graph: Graph, options: VerilogOptions): VerilogD
     throw new ConfigError('emitVerilog', 'share', options.share, 'false with arch "stream" (sharing applies to the parallel architecture, whose layers are unrolled)');
   }
   if (options.arch === 'parallel') {
-    const limit = options.maxParallelMacs ?? DEFAULT_MAX_PARALLEL_MACS;
-    if (typeof limit !== 'number' || !(limit >= 0)) throw new ConfigError('emitVerilog', 'maxParallelMacs', limit, 'a non-negative number (Infinity for no limit)');
     // Before anything else: checking or generating a model of millions of weights takes minutes.
-    checkParallelSize(graph, limit);
+    checkParallelSize(graph, options.maxParallelMacs, 'emitVerilog');
   }
   const g = rederive(graph);
   assertValid(g, { float32: false });

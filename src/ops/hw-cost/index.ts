@@ -15,7 +15,7 @@ import type { Graph } from '../../ir/graph.js';
 import type { Node } from '../../ir/nodes.js';
 import { rederive } from '../../ir/builder.js';
 import { assertValid } from '../../ir/check.js';
-import { DEFAULT_MAX_PARALLEL_MACS, checkParallelSize } from '../../codegen/verilog-size.js';
+import { checkParallelSize } from '../../codegen/verilog-size.js';
 import { ConfigError } from '../../errors.js';
 import type { VerilogArch } from '../../codegen/verilog-manifest.js';
 import type { DotKind } from '../../codegen/verilog-datapath.js';
@@ -136,9 +136,7 @@ export function estimateHardware(graph: Graph, options: HardwareOptions): Hardwa
   const model = (options.model ?? CALIBRATION).families[family];
   const dsp = options.dsp ?? true;
   if (options.arch === 'parallel') {
-    const limit = options.maxParallelMacs ?? DEFAULT_MAX_PARALLEL_MACS;
-    if (typeof limit !== 'number' || !(limit >= 0)) throw new ConfigError('estimateHardware', 'maxParallelMacs', limit, 'a non-negative number (Infinity for no limit)');
-    checkParallelSize(graph, limit);
+    checkParallelSize(graph, options.maxParallelMacs, 'estimateHardware');
   }
   const g = rederive(graph);
   assertValid(g, { float32: false });
